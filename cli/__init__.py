@@ -1,0 +1,1 @@
+"""The ``embedspace`` command line: click commands only (parse, one library call, print)."""

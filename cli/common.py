@@ -1,0 +1,69 @@
+"""What every command shares: error handling, and options defined once as decorators."""
+from __future__ import annotations
+
+import json
+import logging
+
+import click
+
+from embedspace.errors import EmbedspaceError
+
+USER_ERRORS = (EmbedspaceError, KeyError, ValueError, FileNotFoundError, PermissionError, IsADirectoryError)
+
+
+class FriendlyGroup(click.Group):
+    """A click group that turns a user error into one line on stderr and exit status 1.
+
+    Usage errors keep click's own handling (exit 2); bugs keep their traceback.
+    """
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except USER_ERRORS as error:
+            message = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
+            raise click.ClickException(one_line(message)) from None
+
+
+def one_line(message: object) -> str:
+    """The message on a single line (a CLI error never spans several)."""
+    return " ".join(str(message).split())
+
+
+def json_option(command):
+    """``--json``: machine-readable output instead of a table."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(command)
+
+
+def space_option(command):
+    """``--space``: which space to ask (a name from ``embedspace spaces`` or a path)."""
+    return click.option(
+        "--space", "-s", default=None, metavar="SPACE",
+        help="A space name (minilm, word2vec, mini) or a vector file path. Default: minilm if found, else word2vec.",
+    )(command)
+
+
+def topn_option(command):
+    """``--topn``: how many results."""
+    return click.option("--topn", "-n", default=10, show_default=True, type=click.IntRange(1), help="How many results.")(command)
+
+
+def echo_json(data) -> None:
+    """Print ``data`` as indented JSON."""
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def echo_table(rows: list[tuple], headers: tuple[str, ...]) -> None:
+    """Print rows as an aligned text table; floats with 4 decimals."""
+    cells = [[f"{v:.4f}" if isinstance(v, float) else str(v) for v in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip())
+    click.echo("  ".join("-" * w for w in widths))
+    for row in cells:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
+def configure_logging(verbosity: int) -> None:
+    """Log warnings by default, info with -v, debug with -vv, to stderr."""
+    level = logging.WARNING - 10 * min(verbosity, 2)
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s")

@@ -1,0 +1,25 @@
+"""The ``embedspace`` group: each topic's commands live in their own module and are added here."""
+from __future__ import annotations
+
+import click
+
+from cli import analysis_commands, model_commands, plot_commands, space_commands
+from cli.common import FriendlyGroup, configure_logging
+
+
+@click.group(cls=FriendlyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More logging on stderr (-v info, -vv debug).")
+@click.version_option(package_name="embedspace")
+def cli(verbose: int) -> None:
+    """See how meaning lives in embedding spaces, and measure it.
+
+    Example:
+
+        embedspace neighbors tower --space minilm
+    """
+    configure_logging(verbose)
+
+
+for module in (space_commands, analysis_commands, model_commands, plot_commands):
+    for command in module.COMMANDS:
+        cli.add_command(command)

@@ -1,0 +1,221 @@
+"""The one central idea: a Space is a vocabulary and a matrix of vectors.
+
+Every static source (a word2vec file, a transformer's W_E, the shipped model) becomes a
+:class:`Space`; everything static in embedspace is a function of one.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from embedspace.errors import UnknownKeyError
+
+log = logging.getLogger(__name__)
+
+CHUNK_BYTES = 64 * 2**20  # rows are processed in chunks of about this many bytes
+
+
+def chunk_rows(dim: int, itemsize: int = 4) -> int:
+    """Rows per chunk so that one chunk of a [V, dim] matrix takes about ``CHUNK_BYTES``.
+
+    Examples
+    --------
+    >>> chunk_rows(300)
+    55924
+    """
+    return max(1024, CHUNK_BYTES // (dim * itemsize))
+
+
+def read_only(array: np.ndarray) -> np.ndarray:
+    """A read-only view of ``array`` (the array itself is left writable)."""
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
+class Space:
+    """A vocabulary and a matrix: ``index_to_key``, ``key_to_index`` and ``vectors`` [V, D].
+
+    Parameters
+    ----------
+    index_to_key : sequence of str
+        The vocabulary, row order of ``vectors`` (frequency order for word2vec files).
+    vectors : ndarray [V, D]
+        The vectors; converted to float32 if needed. Kept read-only (a memory map stays a map).
+    origin : str
+        Where the space came from (a path, ``"minilm"``, ...), shown by ``embedspace info``.
+    name : str, optional
+        A short name (``"word2vec"``, ``"minilm"``); defaults to ``origin``.
+
+    Examples
+    --------
+    >>> space = Space(["king", "queen", "man"], np.eye(3, dtype=np.float32) * 2)
+    >>> len(space), space.dim, "king" in space
+    (3, 3, True)
+    >>> space["queen"]
+    array([0., 2., 0.], dtype=float32)
+    >>> space[["king", "man"]].shape
+    (2, 3)
+    >>> [(key, round(score, 3)) for key, score in space.similar_by_vector(space["queen"] + 0.2, topn=2)]
+    [('queen', 0.992), ('king', 0.09)]
+    """
+
+    def __init__(self, index_to_key: Sequence[str], vectors: np.ndarray, origin: str = "", name: str | None = None):
+        vectors = vectors if vectors.dtype == np.float32 else np.asarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2:
+            raise ValueError(f"vectors must be 2-D [V, D], got shape {vectors.shape}")
+        if len(index_to_key) != vectors.shape[0]:
+            raise ValueError(f"{len(index_to_key)} keys but {vectors.shape[0]} vectors")
+        self.index_to_key = list(index_to_key)
+        self.key_to_index = {key: i for i, key in enumerate(self.index_to_key)}
+        if len(self.key_to_index) != len(self.index_to_key):
+            raise ValueError("duplicate keys in index_to_key")
+        self.vectors = read_only(vectors)
+        self.origin = origin
+        self.name = name or origin
+        self._norms: np.ndarray | None = None
+        self._unit: np.ndarray | None = None
+
+    # -- the vocabulary -------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.index_to_key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.key_to_index
+
+    @property
+    def dim(self) -> int:
+        """Number of dimensions D."""
+        return self.vectors.shape[1]
+
+    def __repr__(self) -> str:
+        return f"Space({self.name!r}, {len(self)} keys x {self.dim} dims)"
+
+    def get_index(self, key: str) -> int:
+        """Row of ``key``; raises :class:`UnknownKeyError` naming it and up to 5 close keys."""
+        try:
+            return self.key_to_index[key]
+        except KeyError:
+            raise UnknownKeyError(key, self.index_to_key, self.name) from None
+
+    def indices(self, keys: Iterable[str]) -> np.ndarray:
+        """Rows of ``keys`` as an int64 array [n]; the first unknown key raises."""
+        return np.array([self.get_index(k) for k in keys], dtype=np.int64)
+
+    def __getitem__(self, keys: str | Sequence[str]) -> np.ndarray:
+        """The raw vector of one key [D], or of a list of keys [n, D] (copies, float32)."""
+        if isinstance(keys, str):
+            return np.array(self.vectors[self.get_index(keys)])
+        return self.vectors[self.indices(keys)]
+
+    # -- normalised rows --------------------------------------------------------------------
+    @property
+    def norms(self) -> np.ndarray:
+        """L2 norm of every row [V], computed once, chunk by chunk (no [V, D] temporary)."""
+        if self._norms is None:
+            norms = np.empty(len(self), dtype=np.float32)
+            step = chunk_rows(self.dim)
+            for start in range(0, len(self), step):
+                block = self.vectors[start : start + step]
+                norms[start : start + step] = np.sqrt(np.einsum("ij,ij->i", block, block))
+            self._norms = read_only(norms)
+        return self._norms
+
+    @property
+    def unit_vectors(self) -> np.ndarray:
+        """All rows scaled to unit length [V, D], computed once, in chunks into one array.
+
+        This doubles the memory of a space; queries on huge spaces use
+        :meth:`cosine_scores`, which needs only :attr:`norms`.
+        """
+        if self._unit is None:
+            unit = np.empty(self.vectors.shape, dtype=np.float32)
+            inverse = self.inverse_norms
+            step = chunk_rows(self.dim)
+            for start in range(0, len(self), step):
+                np.multiply(self.vectors[start : start + step], inverse[start : start + step, None],
+                            out=unit[start : start + step])
+            self._unit = read_only(unit)
+        return self._unit
+
+    @property
+    def inverse_norms(self) -> np.ndarray:
+        """1 / norm for every row [V]; zero rows get 0 (their cosine with anything is 0)."""
+        norms = self.norms
+        with np.errstate(divide="ignore"):
+            return np.where(norms > 0, 1.0 / np.maximum(norms, 1e-30), 0.0).astype(np.float32)
+
+    def unit(self, keys: str | Sequence[str]) -> np.ndarray:
+        """Unit-length vectors of one key [D] or of a list of keys [n, D]."""
+        rows = self[keys]
+        norm = np.linalg.norm(rows, axis=-1, keepdims=True)
+        return rows / np.where(norm > 0, norm, 1.0)
+
+    # -- queries ------------------------------------------------------------------------------
+    def cosine_scores(self, query: np.ndarray, restrict_vocab: int | None = None) -> np.ndarray:
+        """Cosine of every row with each query, chunk by chunk: [D] -> [V] or [Q, D] -> [Q, V].
+
+        Queries need not be unit length; their own norm is divided out.
+        """
+        query = np.asarray(query, dtype=np.float32)
+        single = query.ndim == 1
+        queries = query[None, :] if single else query  # [Q, D]
+        qnorm = np.linalg.norm(queries, axis=1, keepdims=True)
+        queries = queries / np.where(qnorm > 0, qnorm, 1.0)
+        n_rows = len(self) if restrict_vocab is None else min(restrict_vocab, len(self))
+        scores = np.empty((queries.shape[0], n_rows), dtype=np.float32)
+        inverse = self.inverse_norms
+        step = chunk_rows(self.dim)
+        for start in range(0, n_rows, step):
+            stop = min(start + step, n_rows)
+            np.matmul(queries, self.vectors[start:stop].T, out=scores[:, start:stop])  # [Q, D] @ [D, n]
+            scores[:, start:stop] *= inverse[start:stop]
+        return scores[0] if single else scores
+
+    def similar_by_vector(self, vector: np.ndarray, topn: int = 10, exclude: Iterable[str] = (),
+                          restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+        """The ``topn`` keys most cosine-similar to ``vector``, best first, as ``(key, score)``.
+
+        Keys in ``exclude`` are left out; ties keep vocabulary (frequency) order.
+        """
+        scores = self.cosine_scores(vector, restrict_vocab)
+        excluded = [self.key_to_index[k] for k in exclude if k in self.key_to_index]
+        excluded = [i for i in excluded if i < scores.shape[0]]
+        scores[excluded] = -np.inf
+        best = top_k(scores, topn)
+        return [(self.index_to_key[i], float(scores[i])) for i in best if np.isfinite(scores[i])]
+
+    # -- gensim interop -----------------------------------------------------------------------
+    @classmethod
+    def from_keyed_vectors(cls, kv, origin: str = "gensim KeyedVectors", name: str | None = None) -> "Space":
+        """A Space sharing the keys and vectors of a gensim ``KeyedVectors``."""
+        return cls(kv.index_to_key, kv.vectors, origin=origin, name=name)
+
+    def to_keyed_vectors(self):
+        """A gensim ``KeyedVectors`` with the same keys and vectors (imports gensim)."""
+        from gensim.models import KeyedVectors
+
+        kv = KeyedVectors(self.dim, count=len(self), dtype=np.float32)
+        kv.add_vectors(self.index_to_key, np.array(self.vectors))
+        return kv
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` largest ``scores`` [V], largest first; ties keep the lower index.
+
+    Examples
+    --------
+    >>> top_k(np.array([0.1, 0.9, 0.5, 0.9]), 3)
+    array([1, 3, 2])
+    """
+    k = min(k, scores.shape[0])
+    if k <= 0:
+        return np.empty(0, dtype=np.int64)
+    candidates = np.argpartition(-scores, k - 1)[:k] if k < scores.shape[0] else np.arange(scores.shape[0])
+    # a tie at the k-th place may leave a lower index outside the partition: widen to every tied row
+    threshold = scores[candidates].min()
+    candidates = np.flatnonzero(scores >= threshold)
+    order = np.lexsort((candidates, -scores[candidates]))
+    return candidates[order][:k]
