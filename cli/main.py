@@ -3,7 +3,14 @@ from __future__ import annotations
 
 import click
 
-from cli import analysis_commands, model_commands, plot_commands, space_commands
+from cli import (
+    analysis_commands,
+    corpus_commands,
+    minilm_commands,
+    model_commands,
+    plot_commands,
+    space_commands,
+)
 from cli.common import FriendlyGroup, configure_logging
 
 
@@ -20,6 +27,6 @@ def cli(verbose: int) -> None:
     configure_logging(verbose)
 
 
-for module in (space_commands, analysis_commands, model_commands, plot_commands):
+for module in (space_commands, corpus_commands, analysis_commands, model_commands, minilm_commands, plot_commands):
     for command in module.COMMANDS:
         cli.add_command(command)

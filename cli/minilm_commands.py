@@ -1,0 +1,3 @@
+"""Commands of this topic (filled in by its issue)."""
+
+COMMANDS = []
