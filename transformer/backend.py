@@ -1,0 +1,125 @@
+"""The array module, chosen in one place: numpy on the CPU, CuPy on an NVIDIA GPU when asked.
+
+Layers never import numpy or cupy for arithmetic on their inputs: they call :func:`xp_of` on an
+array and use the module it names, so the same code runs on both. Results that leave the
+transformer (hidden states, attentions, embeddings) go through :func:`asnumpy`.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+DEVICES = ("cpu", "cuda")
+DEVICE_ENV = "EMBEDSPACE_DEVICE"
+
+
+class DeviceUnavailable(ImportError):
+    """The GPU was asked for but CuPy is not installed (or no GPU is usable); says how to fix it."""
+
+
+def resolve_device(device: str | None = None) -> str:
+    """The device to use: ``device`` if given, else ``$EMBEDSPACE_DEVICE``, else ``"cpu"``.
+
+    Examples
+    --------
+    >>> resolve_device("CPU")
+    'cpu'
+    """
+    chosen = (device or os.environ.get(DEVICE_ENV) or "cpu").strip().lower()
+    if chosen == "gpu":
+        chosen = "cuda"
+    if chosen not in DEVICES:
+        raise ValueError(f"unknown device {chosen!r}: use one of {', '.join(DEVICES)}")
+    return chosen
+
+
+def get_xp(device: str | None = None):
+    """The array module for ``device``: :mod:`numpy` for "cpu", :mod:`cupy` for "cuda".
+
+    Examples
+    --------
+    >>> get_xp("cpu").__name__
+    'numpy'
+    """
+    if resolve_device(device) == "cpu":
+        return np
+    try:
+        cupy = importlib.import_module("cupy")
+    except ImportError as error:
+        raise DeviceUnavailable(
+            "device 'cuda' needs CuPy, which is not installed: pip install 'embedspace[gpu]'") from error
+    log.info("array module: cupy %s", getattr(cupy, "__version__", "?"))
+    return cupy
+
+
+def xp_of(array):
+    """The module that owns ``array`` (cupy for a CuPy array, numpy for anything else).
+
+    Examples
+    --------
+    >>> xp_of(np.zeros(2)).__name__
+    'numpy'
+    """
+    if isinstance(array, np.ndarray):
+        return np
+    cupy = sys.modules.get("cupy")
+    if cupy is not None and isinstance(array, cupy.ndarray):
+        return cupy
+    return np
+
+
+def asnumpy(array) -> np.ndarray:
+    """``array`` as a numpy array on the host (no copy when it already is one).
+
+    Examples
+    --------
+    >>> asnumpy(np.arange(3)).tolist()
+    [0, 1, 2]
+    """
+    xp = xp_of(array)
+    return np.asarray(array) if xp is np else xp.asnumpy(array)
+
+
+def to_device(tree, xp):
+    """A nested dict/list of arrays with every array moved to module ``xp`` (numpy or cupy)."""
+    if isinstance(tree, dict):
+        return {key: to_device(value, xp) for key, value in tree.items()}
+    if isinstance(tree, list):
+        return [to_device(value, xp) for value in tree]
+    if xp_of(tree) is xp:
+        return tree
+    return asnumpy(tree) if xp is np else xp.asarray(tree)
+
+
+def erf(x):
+    """The error function, elementwise, from scipy (numpy) or cupyx (CuPy), keeping the dtype."""
+    if xp_of(x) is np:
+        from scipy.special import erf as scipy_erf
+        return scipy_erf(x)
+    from cupyx.scipy.special import erf as cupy_erf
+    return cupy_erf(x)
+
+
+def scatter_add(target, indices, values) -> None:
+    """``target[indices] += values`` with repeated indices accumulated, in place."""
+    if xp_of(target) is np:
+        np.add.at(target, indices, values)
+    else:
+        import cupyx
+        cupyx.scatter_add(target, indices, values)
+
+
+def default_threads() -> int:
+    """BLAS threads for the CPU path: ``$EMBEDSPACE_THREADS`` if set, else every usable core."""
+    if os.environ.get("EMBEDSPACE_THREADS"):
+        return max(1, int(os.environ["EMBEDSPACE_THREADS"]))
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS and Windows have no sched_getaffinity
+        return max(1, os.cpu_count() or 1)
