@@ -10,6 +10,7 @@ from cli import (
     model_commands,
     plot_commands,
     space_commands,
+    tour_commands,
 )
 from cli.common import FriendlyGroup, configure_logging
 
@@ -27,6 +28,7 @@ def cli(verbose: int) -> None:
     configure_logging(verbose)
 
 
-for module in (space_commands, corpus_commands, analysis_commands, model_commands, minilm_commands, plot_commands):
+for module in (space_commands, corpus_commands, analysis_commands, model_commands, minilm_commands, plot_commands,
+               tour_commands):
     for command in module.COMMANDS:
         cli.add_command(command)

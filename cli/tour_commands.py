@@ -1,0 +1,98 @@
+"""Static vs contextual vectors (``context``) and the guided tour (``tour``)."""
+from __future__ import annotations
+
+import click
+
+from cli.common import echo_json, echo_table, json_option
+
+
+@click.command("context")
+@click.argument("sentences", nargs=-1, required=True)
+@click.option("--word", "-w", required=True, help="The word to follow through the layers.")
+@click.option("--model", "-m", type=click.Choice(["minilm", "mini"]), default="minilm", show_default=True,
+              help="minilm (bidirectional) or mini (our causal GPT: only the left context counts).")
+@click.option("--layer", "-l", "layers", type=int, multiple=True,
+              help="Layer at which to list neighbours (repeatable; -1 = last). Default: first and last.")
+@click.option("--topn", "-n", default=5, show_default=True, type=click.IntRange(1), help="Neighbours per layer.")
+@click.option("--plot", type=click.Path(dir_okay=False), help="Write the layer-drift chart to this file (.png/.svg/.pdf).")
+@json_option
+def context(sentences, word, model, layers, topn, plot, as_json):
+    """How the context tugs WORD's vector, layer by layer, in each SENTENCE.
+
+    For every pair of sentences: the cosine between the word's vectors at each layer
+    (layer 0 = what enters the first block). For every sentence: the cosine to the word's
+    static W_E row, and the nearest W_E words at the chosen layers. A word split into
+    several word pieces is mean-pooled.
+
+    Example:
+
+        embedspace context "a machine learning model" "a fashion model" --word model --plot drift.png
+    """
+    from embedspace.contextual import compare_contexts
+    from embedspace.encoders import load_encoder
+
+    result = compare_contexts(load_encoder(model), sentences, word, layers=layers or None, topn=topn)
+    if plot:
+        save_drift_plot(result, plot)
+    if as_json:
+        echo_json(result.to_dict())
+        return
+    echo_comparison(result)
+    if plot:
+        click.echo(f"\nplot: {plot}")
+
+
+def save_drift_plot(result, path: str) -> None:
+    """The layer-drift chart of a comparison, written to ``path``."""
+    from embedspace.plots import plot_layer_drift, save_figure
+
+    ax = plot_layer_drift(result.layer_drift(), title=f"'{result.word}' in context ({result.model}): cosine by layer")
+    save_figure(ax, path)
+
+
+def echo_comparison(result) -> None:
+    """The readable form: sentences, a cosine table by layer, then the neighbours."""
+    click.echo(f"'{result.word}' in {len(result.occurrences)} sentences, model {result.model} "
+               f"({result.n_layers} layers; layer 0 = input to the first block)")
+    click.echo(f"note: {result.note}\n")
+    for i, occurrence in enumerate(result.occurrences, start=1):
+        click.echo(f"  {i}. {occurrence.sentence}   [tokens: {' '.join(occurrence.pieces)}]")
+    click.echo()
+    curves = result.layer_drift(max_pairs=len(result.pairs))
+    rows = [(layer, *(values[layer] for values in curves.values())) for layer in range(result.n_layers + 1)]
+    echo_table(rows, ("layer", *curves))
+    for i, occurrence in enumerate(result.occurrences, start=1):
+        click.echo()
+        for layer, found in occurrence.neighbours.items():
+            words = ", ".join(f"{w} ({s:.2f})" for w, s in found)
+            click.echo(f"sentence {i}, layer {layer} neighbours: {words}")
+
+
+@click.command("tour")
+@click.option("--out", "-o", "out_dir", default="tour", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for report.md, report.html and the figures.")
+def tour(out_dir):
+    """Run the classic demonstrations on the shipped spaces and write an illustrated report.
+
+    word2vec, MiniLM's W_E and the mini GPT's W_E side by side: neighbours, analogies, the
+    plurality and gender directions, PCA and named-axes plots, a word in context layer by
+    layer, attention, temperature, and GPT-3's parameter count. Progress goes to stderr.
+
+    Example:
+
+        embedspace tour --out tour && open tour/report.html
+    """
+    from embedspace.tour import run_tour
+
+    def progress(step: int, total: int, title: str) -> None:
+        if title != "done":
+            click.echo(f"[{step}/{total}] {title}", err=True)
+
+    report = run_tour(out_dir, progress=progress)
+    click.echo(report.summary())
+    if report.failed:
+        names = ", ".join(s.title for s in report.failed)
+        raise click.ClickException(f"{len(report.failed)} section(s) failed: {names} (run with -v for details)")
+
+
+COMMANDS = [context, tour]

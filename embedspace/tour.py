@@ -1,0 +1,440 @@
+"""The tour: the classic demonstrations on the shipped spaces, side by side, as one report.
+
+:func:`run_tour` runs every section in turn on word2vec (trained here), MiniLM's W_E and our
+mini GPT's W_E (each only where available), writes the figures as PNG files, ``report.md`` and
+a self-contained ``report.html`` into one folder, and returns a :class:`TourReport`.
+
+Each section is a small function that fills a :class:`Section` with tables, figures and notes.
+A section whose input is missing (a space, a model, a word list) says so in the report; a
+missing word is named in its table cell. Loaded spaces and encoders are shared by the sections
+of one tour and dropped with it (nothing is cached globally).
+"""
+from __future__ import annotations
+
+import html
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from embedspace.errors import EmbedspaceError
+from embedspace.space import Space
+
+log = logging.getLogger(__name__)
+
+SPACE_NAMES = ("word2vec", "minilm", "mini")  # the shipped spaces, in the order of the tables
+ENCODER_NAMES = ("minilm", "mini")
+
+
+class Unavailable(Exception):
+    """A section (or one space in it) cannot run because an input is absent; the message says which."""
+
+
+# Absent artefacts: a module not installed, a model file not found, a space or a list missing.
+MISSING = (ImportError, FileNotFoundError, Unavailable)
+
+
+# -- the report's building blocks ---------------------------------------------------------------------
+
+@dataclass
+class Table:
+    """A table: ``rows`` of cells (str, int or float; floats are shown with 3 decimals)."""
+
+    headers: list[str]
+    rows: list[list]
+    caption: str = ""
+
+
+@dataclass
+class Figure:
+    """A PNG in the report's folder."""
+
+    file: str
+    caption: str
+
+
+@dataclass
+class Note:
+    """A short paragraph: a finding, or why something is missing."""
+
+    text: str
+
+
+@dataclass
+class Section:
+    """One demonstration: what to look at (``intro``), then tables, figures and notes."""
+
+    title: str
+    intro: str
+    blocks: list[Table | Figure | Note] = field(default_factory=list)
+    status: str = "ok"  # "ok", "not available" (an input is absent) or "error" (a bug: see the log)
+    summary: str = ""  # one line for the CLI
+    seconds: float = 0.0
+
+    def add(self, block: Table | Figure | Note) -> None:
+        """Append a block."""
+        self.blocks.append(block)
+
+    @property
+    def figures(self) -> list[str]:
+        """File names of this section's figures."""
+        return [b.file for b in self.blocks if isinstance(b, Figure)]
+
+
+@dataclass
+class TourReport:
+    """What :func:`run_tour` wrote: the folder, the sections and the time taken."""
+
+    out_dir: Path
+    sections: list[Section]
+    seconds: float
+
+    @property
+    def markdown(self) -> Path:
+        return self.out_dir / "report.md"
+
+    @property
+    def html(self) -> Path:
+        return self.out_dir / "report.html"
+
+    @property
+    def figures(self) -> list[Path]:
+        """Every PNG the report shows."""
+        return [self.out_dir / name for section in self.sections for name in section.figures]
+
+    @property
+    def failed(self) -> list[Section]:
+        """Sections that stopped on an unexpected error (not on a missing input)."""
+        return [s for s in self.sections if s.status == "error"]
+
+    def summary(self) -> str:
+        """A few lines for the terminal: one per section, then the files written."""
+        width = max(len(s.title) for s in self.sections)
+        lines = [f"{s.title.ljust(width)}  {s.seconds:5.1f} s  {s.summary}" for s in self.sections]
+        lines.append(f"{len(self.figures)} figures, {self.seconds:.1f} s in all")
+        lines.append(f"report: {self.html}  (and {self.markdown.name})")
+        return "\n".join(lines)
+
+
+# -- what the sections share --------------------------------------------------------------------------
+
+class Tour:
+    """The state of one tour: the output folder and the spaces and encoders loaded so far."""
+
+    def __init__(self, out_dir: Path):
+        self.out_dir = out_dir
+        self._spaces: dict[str, Space | str] = {}  # name -> Space, or why it is unavailable
+        self._encoders: dict[str, object] = {}
+
+    def space(self, name: str) -> Space:
+        """The shipped space ``name``, loaded once; raises :class:`Unavailable` with the reason."""
+        if name not in self._spaces:
+            try:
+                from embedspace.sources import load_space
+
+                self._spaces[name] = load_space(name)
+            except (*MISSING, EmbedspaceError) as error:
+                log.info("space %s not available: %s", name, error)
+                self._spaces[name] = f"{type(error).__name__}: {error}"
+        found = self._spaces[name]
+        if isinstance(found, str):
+            raise Unavailable(f"space {name!r} is not available ({found})")
+        return found
+
+    def spaces(self, section: Section, names: Sequence[str] = SPACE_NAMES) -> list[Space]:
+        """The available spaces among ``names``; a note in ``section`` for each missing one."""
+        found = []
+        for name in names:
+            try:
+                found.append(self.space(name))
+            except Unavailable as error:
+                section.add(Note(str(error)))
+        if not found:
+            raise Unavailable("none of the spaces " + ", ".join(names) + " is available")
+        return found
+
+    def encoder(self, name: str):
+        """The encoder ``name`` (``"minilm"`` or ``"mini"``), loaded once."""
+        if name not in self._encoders:
+            from embedspace.encoders import load_encoder
+
+            self._encoders[name] = load_encoder(name)
+        return self._encoders[name]
+
+    def save(self, figure, name: str, caption: str) -> Figure:
+        """Write a matplotlib figure (or the figure of an axes) as ``name`` and close it."""
+        from embedspace.plots import save_figure
+
+        import matplotlib.pyplot as plt
+
+        save_figure(figure, self.out_dir / name)
+        plt.close(getattr(figure, "figure", figure))
+        return Figure(name, caption)
+
+
+def missing_words(space: Space, words: Sequence[str]) -> list[str]:
+    """The words of ``words`` that ``space`` does not have."""
+    return [w for w in words if w not in space]
+
+
+def absent(words: Sequence[str]) -> str:
+    """A table cell for a query that cannot be asked."""
+    return "missing: " + ", ".join(words)
+
+
+def scored(pairs: Sequence[tuple[str, float]], mark: str | None = None) -> str:
+    """``word (0.71)`` pairs as one cell; ``mark`` is shown in bold."""
+    return ", ".join(f"**{w}** ({s:.2f})" if w == mark else f"{w} ({s:.2f})" for w, s in pairs)
+
+
+# -- sections -----------------------------------------------------------------------------------------
+
+def section_spaces(tour: Tour, section: Section) -> str:
+    """Which spaces the tour can use."""
+    rows = []
+    for name in SPACE_NAMES:
+        try:
+            space = tour.space(name)
+            rows.append([name, "yes", len(space), space.dim, space.origin])
+        except Unavailable as error:
+            rows.append([name, "no", "", "", str(error)])
+    section.add(Table(["space", "available", "words", "dims", "origin"], rows))
+    found = [r[0] for r in rows if r[1] == "yes"]
+    if not found:
+        raise Unavailable("no shipped space is available")
+    return "available: " + ", ".join(found)
+
+
+NEIGHBOUR_WORDS = ("tower", "cat")
+
+
+def section_neighbours(tour: Tour, section: Section, topn: int = 8) -> str:
+    """Nearest words of tower and cat in every space."""
+    spaces = tour.spaces(section)
+    for word in NEIGHBOUR_WORDS:
+        columns = []
+        for space in spaces:
+            if word in space:
+                found = space.similar_by_vector(space[word], topn=topn, exclude=[word])
+                columns.append([f"{w} ({s:.2f})" for w, s in found])
+            else:
+                columns.append([f"'{word}' missing"] + [""] * (topn - 1))
+        rows = [[rank + 1] + [c[rank] if rank < len(c) else "" for c in columns] for rank in range(topn)]
+        section.add(Table(["#"] + [s.name for s in spaces], rows, caption=f"Nearest words of '{word}' (cosine)"))
+    return f"neighbours of {', '.join(NEIGHBOUR_WORDS)} in {len(spaces)} spaces"
+
+
+def section_parameters(tour: Tour, section: Section) -> str:
+    """GPT-3's parameter tally beside our two models."""
+    from transformer.config import PRESETS, count_params
+
+    names = [n for n in ("gpt3", "gpt2", "minilm", "mini") if n in PRESETS]
+    counts = {n: count_params(PRESETS[n]) for n in names}
+    groups = list(counts[names[0]])
+    rows = [[group] + [f"{counts[n][group]:,}" for n in names] for group in groups]
+    section.add(Table(["parameters"] + names, rows))
+    gpt3 = counts.get("gpt3")
+    if gpt3 is None:
+        raise Unavailable("the gpt3 preset is missing")
+    cfg = PRESETS["gpt3"]
+    section.add(Note(
+        f"GPT-3's W_E alone is {cfg.vocab_size:,} tokens x {cfg.n_embd:,} dims = {gpt3['W_E']:,} numbers; "
+        f"the whole model has {gpt3['total']:,} parameters ({gpt3['total'] / 1e9:.1f} B). Each of its "
+        f"{cfg.n_layer} blocks holds {(gpt3['attention'] + gpt3['MLP']) / cfg.n_layer / 1e9:.2f} B, "
+        f"two thirds of them in the MLP."))
+    return f"GPT-3: W_E = {gpt3['W_E']:,}, total = {gpt3['total'] / 1e9:.1f} B"
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    """A section's title, what the reader should look at, and the function that builds it."""
+
+    title: str
+    intro: str
+    build: Callable[[Tour, Section], str]
+
+
+SECTIONS = (
+    SectionSpec("Spaces", "The three shipped spaces: word2vec trained here on offline text, the rows of "
+                "all-MiniLM-L6-v2's token embedding matrix W_E (whole words only), and the W_E of the small "
+                "GPT trained here. Every later section asks the same question of each one.", section_spaces),
+    SectionSpec("Neighbours", "The nearest words by cosine similarity. Look at how each space's training shapes "
+                "them: word2vec learns from which words occur near each other in its corpus; a transformer's "
+                "W_E row only has to be a useful starting point for the layers above it.", section_neighbours),
+    SectionSpec("Parameter count", "Where a large language model's parameters live. The embedding matrix is a "
+                "lookup table with one row per token; almost everything else is attention and MLP weights, "
+                "repeated in every block.", section_parameters),
+)
+
+
+def run_section(tour: Tour, spec: SectionSpec) -> Section:
+    """Run one section; a missing input or an unexpected error is recorded, never raised."""
+    section = Section(spec.title, spec.intro)
+    start = time.perf_counter()
+    try:
+        section.summary = spec.build(tour, section)
+    except MISSING as error:
+        section.status = "not available"
+        section.summary = f"not available: {error}"
+        section.add(Note(f"Not available: {error}"))
+    except Exception as error:  # a bug in one section must not lose the rest of the report
+        log.exception("tour section %r failed", spec.title)
+        section.status = "error"
+        section.summary = f"failed: {type(error).__name__}: {error}"
+        section.add(Note(f"This section failed: {type(error).__name__}: {error}"))
+    finally:
+        close_figures()
+    section.seconds = time.perf_counter() - start
+    log.info("tour section %r: %.2f s (%s)", spec.title, section.seconds, section.status)
+    return section
+
+
+def close_figures() -> None:
+    """Close any figure a section left open (only if matplotlib is already loaded)."""
+    import sys
+
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+
+
+def run_tour(out_dir: str | Path, progress: Callable[[int, int, str], None] | None = None) -> TourReport:
+    """Run every demonstration and write the report into ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : path
+        Created if needed; receives ``report.md``, ``report.html`` and the PNG figures.
+    progress : callable, optional
+        Called as ``progress(i, n, title)`` before section ``i`` of ``n`` (1-based), and as
+        ``progress(n, n, "done")`` at the end.
+
+    Returns
+    -------
+    TourReport
+        The sections (status, time, one-line summary) and where the files are.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    configure_matplotlib()
+    tour = Tour(out_dir)
+    start = time.perf_counter()
+    sections = []
+    for i, spec in enumerate(SECTIONS, start=1):
+        if progress:
+            progress(i, len(SECTIONS), spec.title)
+        sections.append(run_section(tour, spec))
+    report = TourReport(out_dir, sections, time.perf_counter() - start)
+    write_report(report)
+    if progress:
+        progress(len(SECTIONS), len(SECTIONS), "done")
+    return report
+
+
+def configure_matplotlib() -> None:
+    """Draw off-screen (the tour never opens a window)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+    except ImportError:
+        log.info("matplotlib is not installed: the tour will have no figures")
+
+
+# -- writing the report -------------------------------------------------------------------------------
+
+INTRO = ("This report shows how meaning lives in three embedding spaces shipped with embedspace, "
+         "and how a transformer turns a word's static vector into a contextual one.")
+
+
+def cell(value) -> str:
+    """A table cell as text (floats with 3 decimals)."""
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def closing(report: TourReport) -> list[Table | Note]:
+    """The closing note: every figure and the time each section took."""
+    rows = [[s.title, s.status, f"{s.seconds:.1f}", ", ".join(s.figures)] for s in report.sections]
+    rows.append(["total", "", f"{report.seconds:.1f}", f"{len(report.figures)} figures"])
+    return [Note(f"The tour ran in {report.seconds:.1f} s."), Table(["section", "status", "seconds", "figures"], rows)]
+
+
+def markdown_block(block: Table | Figure | Note) -> str:
+    """One block as Markdown."""
+    if isinstance(block, Note):
+        return block.text
+    if isinstance(block, Figure):
+        return f"![{block.caption}]({block.file})\n\n*{block.caption}*"
+    lines = [f"**{block.caption}**\n"] if block.caption else []
+    lines.append("| " + " | ".join(block.headers) + " |")
+    lines.append("|" + "---|" * len(block.headers))
+    lines += ["| " + " | ".join(cell(v).replace("|", "\\|") for v in row) + " |" for row in block.rows]
+    return "\n".join(lines)
+
+
+def to_markdown(report: TourReport) -> str:
+    """The whole report as Markdown."""
+    parts = ["# The embedspace tour", INTRO]
+    for section in [*report.sections, Section("Closing note", "", closing(report))]:
+        parts.append(f"## {section.title}")
+        if section.intro:
+            parts.append(section.intro)
+        parts += [markdown_block(b) for b in section.blocks]
+    return "\n\n".join(parts) + "\n"
+
+
+def bold_html(text: str) -> str:
+    """Escape ``text``, turning ``**word**`` into <b>word</b>."""
+    pieces = html.escape(text).split("**")
+    return "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(pieces))
+
+
+def html_block(block: Table | Figure | Note) -> str:
+    """One block as HTML."""
+    if isinstance(block, Note):
+        return f"<p>{bold_html(block.text)}</p>"
+    if isinstance(block, Figure):
+        caption = html.escape(block.caption)
+        return f'<figure><img src="{html.escape(block.file)}" alt="{caption}"><figcaption>{caption}</figcaption></figure>'
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in block.headers)
+    body = "".join("<tr>" + "".join(f"<td>{bold_html(cell(v))}</td>" for v in row) + "</tr>" for row in block.rows)
+    caption = f"<caption>{html.escape(block.caption)}</caption>" if block.caption else ""
+    return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
+h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 2em; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
+caption { text-align: left; font-weight: bold; padding: .3em 0; }
+th, td { border: 1px solid #ddd; padding: .25em .6em; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; }
+figure { margin: 1em 0; }
+img { max-width: 100%; border: 1px solid #eee; }
+figcaption { font-style: italic; color: #555; }
+.status { color: #a33; }
+"""
+
+
+def to_html(report: TourReport) -> str:
+    """The whole report as one HTML page (the figures are PNG files beside it)."""
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             "<title>The embedspace tour</title>", f"<style>{STYLE}</style></head><body>",
+             "<h1>The embedspace tour</h1>", f"<p>{html.escape(INTRO)}</p>"]
+    for section in [*report.sections, Section("Closing note", "", closing(report))]:
+        parts.append(f"<h2>{html.escape(section.title)}</h2>")
+        if section.intro:
+            parts.append(f"<p>{html.escape(section.intro)}</p>")
+        parts += [html_block(b) for b in section.blocks]
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def write_report(report: TourReport) -> None:
+    """Write report.md and report.html."""
+    report.markdown.write_text(to_markdown(report), encoding="utf-8")
+    report.html.write_text(to_html(report), encoding="utf-8")
