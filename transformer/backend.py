@@ -114,12 +114,3 @@ def scatter_add(target, indices, values) -> None:
         import cupyx
         cupyx.scatter_add(target, indices, values)
 
-
-def default_threads() -> int:
-    """BLAS threads for the CPU path: ``$EMBEDSPACE_THREADS`` if set, else every usable core."""
-    if os.environ.get("EMBEDSPACE_THREADS"):
-        return max(1, int(os.environ["EMBEDSPACE_THREADS"]))
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # macOS and Windows have no sched_getaffinity
-        return max(1, os.cpu_count() or 1)
