@@ -197,7 +197,7 @@ class Space:
         """A gensim ``KeyedVectors`` with the same keys and vectors (imports gensim)."""
         from gensim.models import KeyedVectors
 
-        kv = KeyedVectors(self.dim, count=len(self), dtype=np.float32)
+        kv = KeyedVectors(self.dim, dtype=np.float32)
         kv.add_vectors(self.index_to_key, np.array(self.vectors))
         return kv
 

@@ -12,6 +12,8 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
+
 log = logging.getLogger(__name__)
 
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -92,3 +94,25 @@ def verify_checksum(folder: Path, expected: str = MINILM_SHA256) -> Path:
         )
     log.debug("verified %s", weights)
     return weights
+
+
+TOKEN_EMBEDDINGS = "embeddings.word_embeddings.weight"
+
+
+def load_token_embeddings(folder: str | os.PathLike) -> tuple[list[str], np.ndarray]:
+    """The WordPiece vocabulary [V] and token embedding matrix W_E [V, D] of a MiniLM folder.
+
+    Reads ``vocab.txt`` and the tensor ``embeddings.word_embeddings.weight`` of ``model.safetensors``
+    (through safetensors' numpy API); does not check the checksum (see :func:`verify_checksum`).
+    """
+    from safetensors import safe_open
+
+    folder = Path(folder)
+    tokens = (folder / "vocab.txt").read_text("utf-8").split("\n")
+    if tokens and tokens[-1] == "":
+        tokens.pop()
+    with safe_open(str(folder / "model.safetensors"), framework="np") as weights:
+        matrix = weights.get_tensor(TOKEN_EMBEDDINGS)  # [V, D]
+    if matrix.shape[0] != len(tokens):
+        raise ValueError(f"{folder}: vocab.txt has {len(tokens)} tokens but W_E has {matrix.shape[0]} rows")
+    return tokens, matrix
