@@ -99,7 +99,7 @@ def register_space(name: str, loader: Callable[..., Space], describe: Callable[[
 
     Examples
     --------
-    >>> register_space("tiny", lambda **options: Space(["a"], np.ones((1, 2))),
+    >>> register_space("tiny", lambda **options: Space(["a"], np.ones((1, 2)), name="tiny"),
     ...                lambda: SpaceInfo("tiny", True, size=1, dims=2, origin="a doctest"))
     >>> load_space("tiny")
     Space('tiny', 1 keys x 2 dims)
