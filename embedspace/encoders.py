@@ -1,0 +1,273 @@
+"""Contextual vectors from a transformer, one facade for both of ours: pretrained MiniLM and the mini GPT.
+
+An :class:`Encoder` turns text into tokens, runs the model and hands back numpy arrays: every layer's
+hidden states (the residual stream: layer 0 is what enters the first block, layer ``l`` what block ``l``
+returns), every layer's attention patterns, pooled sentence embeddings, and the static W_E vector of a
+word. The contextual analysis (:mod:`embedspace.contextual`), the CLI and the tour all go through it.
+
+Example
+-------
+>>> encoder = load_encoder("minilm")
+>>> encoder.tokenize("The car is blue")
+['[CLS]', 'the', 'car', 'is', 'blue', '[SEP]']
+>>> run = encoder.run(["The car is blue"])[0]
+>>> run.hidden_states.shape, run.attentions.shape
+((7, 6, 384), (6, 12, 6, 6))
+"""
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from embedspace.errors import EmbedspaceError
+from transformer.config import TransformerConfig
+
+log = logging.getLogger(__name__)
+
+ENCODERS = ("minilm", "mini")
+BATCH_SIZE = 32
+
+
+class Tokenizer(Protocol):
+    """What an Encoder needs from its tokenizer (WordPiece for MiniLM, the word-level one for mini)."""
+
+    def encode_batch(self, texts: list[str]):  # -> .ids [B, T], .attention_mask [B, T], .encodings
+        ...
+
+    def tokens(self, text: str) -> list[str]:
+        ...
+
+    def pieces(self, word: str) -> list[int]:
+        ...
+
+    def word_positions(self, text: str, word: str) -> list[int]:
+        ...
+
+
+@dataclass(frozen=True)
+class EncodedBatch:
+    """Texts as token ids, padded to the longest."""
+
+    ids: np.ndarray             # [B, T] int64
+    attention_mask: np.ndarray  # [B, T] int64: 1 real token, 0 padding
+    tokens: list[list[str]]     # [B] each text's tokens, unpadded (specials included)
+
+
+@dataclass(frozen=True)
+class EncoderRun:
+    """One text through the model, without padding."""
+
+    text: str
+    tokens: list[str]           # [T]
+    ids: list[int]              # [T]
+    hidden_states: np.ndarray   # [L+1, T, C] float32: layer 0 enters block 1, layer l leaves block l
+    attentions: np.ndarray      # [L, H, T, T] float32: attentions[l-1] is block l's softmax weights
+
+
+class Encoder:
+    """A transformer with its tokenizer and static space, speaking numpy.
+
+    Parameters
+    ----------
+    name : str
+        ``"minilm"`` or ``"mini"``; also the name of its static W_E space in :mod:`embedspace.sources`.
+    cfg : TransformerConfig
+    params : dict
+        The model's parameters (see :mod:`transformer.model`).
+    tokenizer : Tokenizer
+    """
+
+    def __init__(self, name: str, cfg: TransformerConfig, params: dict, tokenizer: Tokenizer):
+        self.name = name
+        self.cfg = cfg
+        self.params = params
+        self.tokenizer = tokenizer
+
+    def __repr__(self) -> str:
+        return f"Encoder({self.name!r}, layers={self.n_layer}, heads={self.cfg.n_head}, width={self.cfg.n_embd})"
+
+    @property
+    def causal(self) -> bool:
+        """True when a token sees only the tokens to its left (the mini GPT); False for MiniLM."""
+        return self.cfg.causal
+
+    @property
+    def n_layer(self) -> int:
+        """Transformer blocks; hidden states exist for layers 0..n_layer."""
+        return self.cfg.n_layer
+
+    @functools.cached_property
+    def space(self):
+        """The static Space of this model's W_E rows (``embedspace.sources.load_space(name)``)."""
+        from embedspace.sources import load_space
+
+        return load_space(self.name)
+
+    def tokenize(self, text: str) -> list[str]:
+        """The tokens the model sees for ``text``, specials included."""
+        return list(self.tokenizer.tokens(text))
+
+    def encode(self, texts: Sequence[str]) -> EncodedBatch:
+        """``texts`` as ids and attention mask [B, T], padded to the longest, with each text's tokens."""
+        batch = self.tokenizer.encode_batch(_text_list(texts))
+        return EncodedBatch(np.asarray(batch.ids, dtype=np.int64), np.asarray(batch.attention_mask, dtype=np.int64),
+                            [list(e.tokens) for e in batch.encodings])
+
+    def forward(self, batch: EncodedBatch):
+        """The model on a batch: ``(last hidden states [B, T, C], cache)`` with the cache's
+        ``hidden_states`` (L+1 arrays [B, T, C]) and ``attentions`` (L arrays [B, H, T, T])."""
+        from transformer.model import forward
+
+        mask = None if batch.attention_mask.all() else batch.attention_mask
+        return forward(self.params, batch.ids, self.cfg, attention_mask=mask)
+
+    def run(self, texts: Sequence[str], batch_size: int = BATCH_SIZE) -> list[EncoderRun]:
+        """Every layer's hidden states and attentions for each text, without padding.
+
+        Texts are batched by length (padding never changes a real token's vectors: padded keys are masked).
+        """
+        texts = _text_list(texts)
+        runs: list[EncoderRun | None] = [None] * len(texts)
+        for rows, batch in self.batches(texts, batch_size):
+            _, cache = self.forward(batch)
+            hidden = np.stack(cache.hidden_states, axis=1)              # [B, L+1, T, C]
+            attentions = np.stack(cache.attentions, axis=1)             # [B, L, H, T, T]
+            for k, i in enumerate(rows):
+                n = len(batch.tokens[k])
+                runs[i] = EncoderRun(texts[i], batch.tokens[k], batch.ids[k, :n].tolist(),
+                                     np.ascontiguousarray(hidden[k, :, :n]),
+                                     np.ascontiguousarray(attentions[k, :, :, :n, :n]))
+        return runs
+
+    def batches(self, texts: list[str], batch_size: int = BATCH_SIZE):
+        """``(rows, EncodedBatch)`` for ``texts`` tokenised once, in batches of similar length.
+
+        Sorting by length keeps padding (computed, then thrown away) small.
+        """
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        full = self.encode(texts)
+        lengths = full.attention_mask.sum(axis=1)                       # [N]
+        order = np.argsort(lengths, kind="stable")
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size].tolist()
+            width = int(lengths[rows].max())
+            yield rows, EncodedBatch(full.ids[rows, :width], full.attention_mask[rows, :width],
+                                     [full.tokens[i] for i in rows])
+
+    def attention(self, text: str, layer: int, head: int) -> tuple[list[str], np.ndarray]:
+        """The tokens of ``text`` and one head's attention weights [T, T] (row: query, column: key).
+
+        ``layer`` is 1..n_layer (block ``layer``, whose output is hidden-state layer ``layer``), negative
+        counts from the end; ``head`` is 0..n_head-1.
+        """
+        block = check_layer(layer, self.n_layer, first=1)
+        if not -self.cfg.n_head <= head < self.cfg.n_head:
+            raise ValueError(f"head {head} does not exist: this model has heads 0..{self.cfg.n_head - 1}")
+        run = self.run([text])[0]
+        return run.tokens, run.attentions[block - 1, head]
+
+    def word_positions(self, text: str, word: str) -> list[int]:
+        """Token positions of the first whole occurrence of ``word`` in ``text`` (ValueError when absent)."""
+        return list(self.tokenizer.word_positions(text, word))
+
+    def static_vector(self, word: str) -> np.ndarray:
+        """[C] the word's static vector: its W_E row, or the mean of its pieces' rows when it is several."""
+        ids = self.tokenizer.pieces(word)
+        return np.asarray(self.params["wte"][ids], dtype=np.float32).mean(axis=0)
+
+    def sentence_embeddings(self, texts: Sequence[str], batch_size: int = BATCH_SIZE,
+                            progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """[N, C] one vector per text: last hidden states mean-pooled over real tokens, then L2-normalised.
+
+        This is how all-MiniLM-L6-v2 is meant to be used (sentence-transformers' mean pooling).
+        ``progress(n)`` is called after each batch with the number of texts it held.
+        """
+        texts = _text_list(texts)
+        out = np.empty((len(texts), self.cfg.n_embd), dtype=np.float32)
+        for rows, batch in self.batches(texts, batch_size):
+            last, _ = self.forward(batch)                                # [B, T, C]
+            out[rows] = mean_pool(last, batch.attention_mask)
+            if progress is not None:
+                progress(len(rows))
+        return l2_normalise(out)
+
+
+def mean_pool(hidden: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+    """[B, T, C], [B, T] -> [B, C]: the mean over real tokens only.
+
+    Examples
+    --------
+    >>> mean_pool(np.array([[[1.0], [3.0], [100.0]]]), np.array([[1, 1, 0]])).tolist()
+    [[2.0]]
+    """
+    mask = attention_mask[..., None].astype(hidden.dtype)              # [B, T, 1]
+    return (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1.0)
+
+
+def l2_normalise(rows: np.ndarray) -> np.ndarray:
+    """Each row divided by its Euclidean norm (a zero row stays zero).
+
+    Examples
+    --------
+    >>> l2_normalise(np.array([[3.0, 4.0], [0.0, 0.0]])).tolist()
+    [[0.6, 0.8], [0.0, 0.0]]
+    """
+    norms = np.linalg.norm(rows, axis=-1, keepdims=True)
+    return rows / np.where(norms > 0, norms, 1.0)
+
+
+def check_layer(layer: int, n_layer: int, first: int = 0) -> int:
+    """``layer`` in ``first..n_layer`` (negative counts from the end: -1 is ``n_layer``); ValueError outside.
+
+    Examples
+    --------
+    >>> check_layer(-1, 6), check_layer(0, 6)
+    (6, 0)
+    """
+    resolved = layer + n_layer + 1 if layer < 0 else layer
+    if not first <= resolved <= n_layer:
+        raise ValueError(f"layer {layer} does not exist: this model has layers {first}..{n_layer}")
+    return resolved
+
+
+def _text_list(texts: Sequence[str]) -> list[str]:
+    if isinstance(texts, str):
+        raise TypeError("give a list of texts, not a single str")
+    texts = list(texts)
+    if not texts:
+        raise ValueError("no texts given")
+    return texts
+
+
+@functools.cache
+def load_encoder(name: str = "minilm") -> Encoder:
+    """The encoder called ``name``: ``"minilm"`` (pretrained all-MiniLM-L6-v2) or ``"mini"`` (our GPT).
+
+    Loaded once per process; the MiniLM checkpoint is checksum-verified first.
+
+    Raises
+    ------
+    EmbedspaceError
+        For an unknown name; ``ModelNotFound`` (a FileNotFoundError) when the weights are missing.
+    """
+    if name == "minilm":
+        from transformer.minilm_files import find_minilm_dir
+        from transformer.pretrained import load_minilm
+        from transformer.wordpiece import WordPiece
+
+        folder = find_minilm_dir()
+        cfg, params = load_minilm(folder)
+        return Encoder("minilm", cfg, params, WordPiece.from_folder(folder))
+    if name == "mini":
+        return _load_mini()
+    raise EmbedspaceError(f"unknown model {name!r}: use one of {', '.join(ENCODERS)}")
+
+
+def _load_mini() -> Encoder:
+    raise EmbedspaceError("the mini GPT model is not available yet (its loader, embedspace/mini.py, is missing)")
