@@ -43,6 +43,55 @@ def space_option(command):
     )(command)
 
 
+LOAD_OPTIONS = "embedspace.load_options"  # ctx.meta key where the options below are kept for open_space
+
+
+def _keep_load_option(ctx: click.Context, param: click.Parameter, value) -> None:
+    """Store one of the load options in ``ctx.meta`` (they reach :func:`open_space`, not the command)."""
+    ctx.meta.setdefault(LOAD_OPTIONS, {})[param.name] = value
+
+
+def load_options(command):
+    """``--limit``, ``--format``, ``--trust-pickle``, ``--all-tokens``: how :func:`open_space` reads a space.
+
+    They are not passed to the command: call ``open_space(spec)``, which applies them.
+    """
+    from embedspace.formats import FORMATS
+
+    options = [
+        click.option("--limit", type=click.IntRange(1), default=None, metavar="N", expose_value=False,
+                     callback=_keep_load_option, help="Read only the first N keys (the most frequent)."),
+        click.option("--format", "format", type=click.Choice(FORMATS), default=None, expose_value=False,
+                     callback=_keep_load_option, help="The file's format (default: detected from its content)."),
+        click.option("--trust-pickle", "trust_pickle", is_flag=True, expose_value=False,
+                     callback=_keep_load_option,
+                     help="Allow gensim .kv/.model files: they are pickles, which can run code. Only for files you trust."),
+        click.option("--all-tokens", "keep_all_tokens", is_flag=True, expose_value=False,
+                     callback=_keep_load_option,
+                     help="minilm: keep word pieces (##s), special and non-alphabetic tokens too."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def space_options(command):
+    """``--space`` and the :func:`load_options`; the command gets ``space`` and calls ``open_space(space)``."""
+    return space_option(load_options(command))
+
+
+def open_space(spec):
+    """The space ``spec`` (None: the default, named on stderr), read with the command's load options."""
+    from embedspace.sources import default_space_name, load_space
+
+    ctx = click.get_current_context(silent=True)
+    options = dict(ctx.meta.get(LOAD_OPTIONS, {})) if ctx is not None else {}
+    if spec is None:
+        spec = default_space_name()
+        click.echo(f"using space {spec!r} (the default; choose one with --space)", err=True)
+    return load_space(spec, **options)
+
+
 def topn_option(command):
     """``--topn``: how many results."""
     return click.option("--topn", "-n", default=10, show_default=True, type=click.IntRange(1), help="How many results.")(command)

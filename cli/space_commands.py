@@ -1,3 +1,110 @@
-"""Commands of this topic (filled in by its issue)."""
+"""Spaces: list them, describe one, ask for neighbours, convert between formats."""
+from __future__ import annotations
 
-COMMANDS = []
+import click
+import numpy as np
+
+from cli.common import (
+    echo_json,
+    echo_table,
+    json_option,
+    load_options,
+    open_space,
+    space_options,
+    topn_option,
+)
+
+
+@click.command("spaces")
+@json_option
+def spaces_command(as_json: bool) -> None:
+    """List the named spaces: available or not (and why), size, dims, origin.
+
+    Any vector file path works as a space too (word2vec .bin/.txt, GloVe .txt, fastText .vec).
+
+    Example:
+
+        embedspace spaces --json
+    """
+    from embedspace.sources import known_spaces
+
+    infos = known_spaces()
+    if as_json:
+        echo_json([info.as_dict() for info in infos])
+        return
+    rows = [(i.name, "yes" if i.available else "no", i.size or "-", i.dims or "-", i.origin if i.available else i.reason)
+            for i in infos]
+    echo_table(rows, ("space", "available", "size", "dims", "origin / why not"))
+
+
+@click.command("info")
+@space_options
+@json_option
+def info_command(space: str | None, as_json: bool) -> None:
+    """Describe one space: where it comes from, its size, dims, memory and first keys.
+
+    Example:
+
+        embedspace info --space minilm
+    """
+    opened = open_space(space)
+    info = {
+        "name": opened.name, "origin": opened.origin, "size": len(opened), "dims": opened.dim,
+        "dtype": str(opened.vectors.dtype), "megabytes": round(opened.vectors.nbytes / 2**20, 1),
+        "memory_mapped": isinstance(opened.vectors, np.memmap),
+        "first_keys": opened.index_to_key[:10],
+    }
+    if as_json:
+        echo_json(info)
+        return
+    for field, value in info.items():
+        click.echo(f"{field:<14} {', '.join(value) if isinstance(value, list) else value}")
+
+
+@click.command("neighbors")
+@click.argument("words", nargs=-1, required=True)
+@space_options
+@topn_option
+@json_option
+def neighbors_command(words: tuple[str, ...], space: str | None, topn: int, as_json: bool) -> None:
+    """The nearest keys of each WORD by cosine similarity, best first.
+
+    Example:
+
+        embedspace neighbors tower king --space minilm --topn 5
+    """
+    opened = open_space(space)
+    rows = [
+        {"word": word, "rank": rank, "neighbor": key, "cosine": round(score, 6)}
+        for word in words
+        for rank, (key, score) in enumerate(opened.similar_by_vector(opened[word], topn=topn, exclude=[word]), 1)
+    ]
+    if as_json:
+        echo_json(rows)
+        return
+    echo_table([tuple(row.values()) for row in rows], ("word", "rank", "neighbor", "cosine"))
+
+
+@click.command("convert")
+@click.argument("source")
+@click.argument("dest", type=click.Path(dir_okay=True, writable=True))
+@load_options
+def convert_command(source: str, dest: str) -> None:
+    """Write the space SOURCE (a name or a file) to DEST, in the format DEST's suffix names.
+
+    .bin: word2vec binary; .txt: word2vec text; .vec: fastText text; no suffix: a space
+    folder (vectors.npy + vocab.txt + meta.json, the cache format, reloaded as a memory map).
+
+    Example:
+
+        embedspace convert GoogleNews-vectors-negative300.bin news --limit 500000
+    """
+    from embedspace.sources import save_space
+
+    opened = open_space(source)
+    with click.progressbar(length=len(opened), label=f"writing {dest}", file=click.get_text_stream("stderr")) as bar:
+        fmt = save_space(opened, dest, progress=bar.update)
+    click.echo(f"wrote {len(opened)} keys x {opened.dim} dims to {dest} ({fmt})", err=True)
+
+
+COMMANDS = [spaces_command, info_command, neighbors_command, convert_command]

@@ -41,7 +41,14 @@ import numpy as np
 
 from embedspace.cache import cached_space
 from embedspace.errors import EmbedspaceError, FormatError, suggest_keys
-from embedspace.formats import FORMATS, detect_format, read_space_dir, read_vectors
+from embedspace.formats import (
+    FORMATS,
+    detect_format,
+    read_space_dir,
+    read_vectors,
+    write_space_dir,
+    write_word2vec,
+)
 from embedspace.space import Space
 from transformer.minilm_files import (
     MINILM_SHA256,
@@ -344,3 +351,39 @@ def describe_word2vec() -> SpaceInfo:
 
 register_space("minilm", load_minilm, describe_minilm)
 register_space("word2vec", load_word2vec, describe_word2vec)
+
+
+# -- writing -----------------------------------------------------------------------------------------------
+SAVE_SUFFIXES = {".bin": "word2vec-bin", ".txt": "word2vec-txt", ".vec": "fasttext"}
+
+
+def save_space(space: Space, dest: str | os.PathLike, progress: Callable[[int], None] | None = None) -> str:
+    """Write ``space`` to ``dest``, in the format its suffix names; returns that format.
+
+    ``.bin`` gives word2vec binary, ``.txt`` word2vec text, ``.vec`` fastText text; a path without a
+    suffix (or an existing folder) gives a space folder, the cache format (reloaded as a memory map).
+    Writes are atomic. ``progress(n)`` is called with the rows written so far, block by block.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> space = Space(["cat", "dog"], np.eye(2, dtype=np.float32))
+    >>> save_space(space, folder / "small"), save_space(space, folder / "small.bin")
+    ('space-folder', 'word2vec-bin')
+    >>> load_space(folder / "small").index_to_key
+    ['cat', 'dog']
+    """
+    dest = Path(dest)
+    if dest.is_dir() or not dest.suffix:
+        meta = {"origin": space.origin, "name": space.name, "count": len(space), "dim": space.dim}
+        write_space_dir(dest, space.index_to_key, space.vectors, meta)
+        if progress is not None:
+            progress(len(space))
+        return "space-folder"
+    if dest.suffix not in SAVE_SUFFIXES:
+        raise ValueError(f"cannot tell the format of {dest}: use a suffix of {', '.join(SAVE_SUFFIXES)}, "
+                         "or none for a space folder")
+    fmt = SAVE_SUFFIXES[dest.suffix]
+    write_word2vec(dest, space.index_to_key, space.vectors, binary=fmt == "word2vec-bin", progress=progress)
+    return fmt
