@@ -127,7 +127,7 @@ class Tour:
     def __init__(self, out_dir: Path):
         self.out_dir = out_dir
         self._spaces: dict[str, Space | str] = {}  # name -> Space, or why it is unavailable
-        self._encoders: dict[str, object] = {}
+        self._encoders: dict[str, object] = {}  # name -> Encoder, or why it is unavailable
 
     def space(self, name: str) -> Space:
         """The shipped space ``name``, loaded once; raises :class:`Unavailable` with the reason."""
@@ -159,16 +159,23 @@ class Tour:
     def encoder(self, name: str):
         """The encoder ``name`` (``"minilm"`` or ``"mini"``), loaded once."""
         if name not in self._encoders:
-            from embedspace.encoders import load_encoder
+            try:
+                from embedspace.encoders import load_encoder
 
-            self._encoders[name] = load_encoder(name)
-        return self._encoders[name]
+                self._encoders[name] = load_encoder(name)
+            except (*MISSING, EmbedspaceError) as error:
+                log.info("encoder %s not available: %s", name, error)
+                self._encoders[name] = f"{type(error).__name__}: {error}"
+        found = self._encoders[name]
+        if isinstance(found, str):
+            raise Unavailable(f"model {name!r} is not available ({found})")
+        return found
 
     def save(self, figure, name: str, caption: str) -> Figure:
         """Write a matplotlib figure (or the figure of an axes) as ``name`` and close it."""
-        from embedspace.plots import save_figure
-
         import matplotlib.pyplot as plt
+
+        from embedspace.plots import save_figure
 
         save_figure(figure, self.out_dir / name)
         plt.close(getattr(figure, "figure", figure))
@@ -227,6 +234,193 @@ def section_neighbours(tour: Tour, section: Section, topn: int = 8) -> str:
     return f"neighbours of {', '.join(NEIGHBOUR_WORDS)} in {len(spaces)} spaces"
 
 
+ANALOGIES = (  # (expression, the answer the classic demos expect)
+    ("king - man + woman", "queen"),
+    ("uncle - man + woman", "aunt"),
+    ("brother - man + woman", "sister"),
+    ("nephew - man + woman", "niece"),
+    ("father - man + woman", "mother"),
+    ("son - man + woman", "daughter"),
+    ("italy - germany + hitler", "mussolini"),
+    ("germany - japan + sushi", "bratwurst"),
+)
+
+
+def analogy_cell(space: Space, expression: str, expected: str, shown: int = 3, searched: int = 10) -> tuple[str, int]:
+    """The top answers to ``expression`` in ``space`` (input words excluded), and the rank of ``expected``.
+
+    The rank is 0 when ``expected`` is not among the first ``searched``; -1 when a word is missing.
+    """
+    from embedspace.arithmetic import calc, parse_expression
+
+    words = [term.key for term in parse_expression(expression)] + [expected]
+    lost = missing_words(space, words)
+    if lost:
+        return absent(lost), -1
+    found = calc(space, expression, topn=searched)
+    keys = [k for k, _ in found]
+    rank = keys.index(expected) + 1 if expected in keys else 0
+    text = scored(found[:shown], mark=expected)
+    if rank > shown:
+        text += f"; {expected} #{rank}"
+    elif rank == 0:
+        text += f"; {expected} not in top {searched}"
+    return text, rank
+
+
+def section_analogies(tour: Tour, section: Section) -> str:
+    """king - man + woman and friends, in every space."""
+    spaces = tour.spaces(section)
+    rows, ranks = [], {s.name: [] for s in spaces}
+    for expression, expected in ANALOGIES:
+        row = [expression, expected]
+        for space in spaces:
+            text, rank = analogy_cell(space, expression, expected)
+            row.append(text)
+            ranks[space.name].append(rank)
+        rows.append(row)
+    section.add(Table(["expression", "expected", *ranks], rows,
+                      caption="Nearest words to the result (input words excluded); the expected answer in bold"))
+    section.add(Note("Input words are left out of the answers, as gensim does; otherwise king - man + woman "
+                     "usually returns king itself. 'missing' names words a space does not have."))
+    counts = [f"{name} {sum(r == 1 for r in found)}/{sum(r >= 0 for r in found)}" for name, found in ranks.items()]
+    return "expected answer first: " + ", ".join(counts)
+
+
+MODEL_SENTENCES = (  # "model" twice in the machine-learning sense, once in the fashion sense
+    ("ML 1", "The engineers trained a machine learning model on the data."),
+    ("ML 2", "We evaluated the deep learning model on the test set."),
+    ("fashion", "She worked as a fashion model in Paris."),
+)
+
+
+def section_context(tour: Tour, section: Section) -> str:
+    """"model" in two senses, layer by layer, with the layer-drift chart."""
+    from embedspace.contextual import compare_contexts
+
+    labels = [label for label, _ in MODEL_SENTENCES]
+    section.add(Table(["label", "sentence"], [list(pair) for pair in MODEL_SENTENCES]))
+    results = {}
+    for name in ENCODER_NAMES:
+        try:
+            encoder = tour.encoder(name)
+        except Unavailable as error:
+            section.add(Note(str(error)))
+            continue
+        results[name] = compare_contexts(encoder, [s for _, s in MODEL_SENTENCES], "model", layers=(0, -1))
+    if not results:
+        raise Unavailable("neither encoder is available")
+    summary = []
+    for name, result in results.items():
+        curves = drift_curves(result, labels)
+        rows = [[layer, *(values[layer] for values in curves.values())] for layer in range(result.n_layers + 1)]
+        section.add(Table(["layer", *curves], rows, caption=f"{name}: cosine of 'model' between contexts "
+                                                            "and to its static W_E row"))
+        section.add(Note(f"{name}: {result.note}."))
+        last = result.n_layers
+        section.add(Table(["sentence", "layer 0 neighbours", f"layer {last} neighbours"],
+                          [[label, scored(o.neighbours[0]), scored(o.neighbours[last])]
+                           for label, o in zip(labels, result.occurrences)],
+                          caption=f"{name}: nearest W_E words of the contextual vector"))
+        same, different = result.pairs[0].cosines[-1], result.pairs[1].cosines[-1]
+        summary.append(f"{name} last layer ML/ML {same:.2f} vs ML/fashion {different:.2f}")
+    section.add(drift_figure(tour, results, labels))
+    return "; ".join(summary)
+
+
+def drift_curves(result, labels: Sequence[str]) -> dict[str, list[float]]:
+    """Named curves for the drift chart and table: each pair of contexts, then each context vs W_E."""
+    curves = {f"{labels[p.a]} vs {labels[p.b]}": p.cosines for p in result.pairs}
+    for label, occurrence in zip(labels, result.occurrences):
+        curves[f"W_E vs {label}"] = occurrence.static_cosines
+    return curves
+
+
+def drift_figure(tour: Tour, results: dict, labels: Sequence[str]) -> Figure:
+    """One layer-drift panel per encoder."""
+    import matplotlib.pyplot as plt
+
+    from embedspace.plots import plot_layer_drift
+
+    fig, axes = plt.subplots(1, len(results), figsize=(6.5 * len(results), 4.8), squeeze=False)
+    for ax, (name, result) in zip(axes[0], results.items()):
+        plot_layer_drift(drift_curves(result, labels), ax=ax, title=f"'model' in context: {name}")
+    fig.tight_layout()
+    return tour.save(fig, "context_model_drift.png",
+                     "Cosine of 'model' between contexts (same sense: ML 1 vs ML 2) and to its static W_E row, "
+                     "by layer (0 = what enters the first block)")
+
+
+def section_senses(tour: Tour, section: Section) -> str:
+    """Sense separation over the bundled sentence pairs, per layer and encoder."""
+    from embedspace.contextual import load_sense_sentences, sense_separation
+
+    items = load_sense_sentences()
+    words = sorted({item.word for item in items})
+    section.add(Note(f"{len(items)} sentences for {len(words)} words: {', '.join(words)} "
+                     "(data/sentences/senses.tsv). A triplet is an anchor sentence, another sentence with the "
+                     "same sense of the word, and one with a different sense; it is won at a layer when the "
+                     "same-sense sentence puts the word closer to the anchor. Chance is 50 %."))
+    results = {}
+    for name in ENCODER_NAMES:
+        try:
+            results[name] = sense_separation(tour.encoder(name), items)
+        except Unavailable as error:
+            section.add(Note(str(error)))
+    if not results:
+        raise Unavailable("neither encoder is available")
+    depth = max(r.n_layers for r in results.values())
+    rows = []
+    for layer in range(depth + 1):
+        row = [layer]
+        for result in results.values():
+            inside = layer <= result.n_layers
+            row += [f"{result.win_rate[layer]:.0%}" if inside else "", result.mean_gap[layer] if inside else ""]
+        rows.append(row)
+    headers = ["layer"] + [h for name in results for h in (f"{name} triplets won", f"{name} mean gap")]
+    section.add(Table(headers, rows))
+    for result in results.values():
+        section.add(Note(f"{result.model}: {result.n_triplets} triplets; {result.note}."
+                         + (f" Left out: {'; '.join(f'{w} ({why})' for w, why in result.skipped.items())}."
+                            if result.skipped else "")))
+    return ", ".join(f"{r.model} {r.win_rate[-1]:.0%} won at the last layer" for r in results.values())
+
+
+ATTENTION_SENTENCE = "The car is blue"
+
+
+def section_attention(tour: Tour, section: Section) -> str:
+    """MiniLM's attention on "The car is blue": per layer, the head where blue looks most at car."""
+    import matplotlib.pyplot as plt
+
+    from embedspace.plots import plot_attention
+
+    run = tour.encoder("minilm").run([ATTENTION_SENTENCE])[0]
+    tokens, weights = list(run.tokens), np.asarray(run.attentions)  # [L, H, T, T]
+    blue, car = tokens.index("blue"), tokens.index("car")
+    heads = weights[:, :, blue, car].argmax(axis=1)  # [L]
+    n_layers = weights.shape[0]
+    columns = 3
+    fig, axes = plt.subplots(-(-n_layers // columns), columns, figsize=(4.2 * columns, 3.9 * -(-n_layers // columns)),
+                             squeeze=False)
+    rows = []
+    for layer, ax in zip(range(n_layers), axes.flat):
+        head = int(heads[layer])
+        plot_attention(weights[layer, head], tokens, ax=ax, title=f"block {layer + 1}, head {head}")
+        top = int(weights[layer, head, blue].argmax())
+        rows.append([layer + 1, head, float(weights[layer, head, blue, car]), tokens[top]])
+    for ax in list(axes.flat)[n_layers:]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    section.add(tour.save(fig, "attention_car_is_blue.png",
+                          f"MiniLM attention on '{ATTENTION_SENTENCE}': rows attend to columns; in each block, "
+                          "the head where 'blue' attends most to 'car'"))
+    section.add(Table(["block", "head", "blue -> car", "blue attends most to"], rows,
+                      caption="The head of each block in which 'blue' attends most to 'car'"))
+    best = max(rows, key=lambda r: r[2])
+    return f"strongest blue -> car: block {best[0]}, head {best[1]} ({best[2]:.2f})"
+
+
 def section_parameters(tour: Tour, section: Section) -> str:
     """GPT-3's parameter tally beside our two models."""
     from transformer.config import PRESETS, count_params
@@ -264,6 +458,21 @@ SECTIONS = (
     SectionSpec("Neighbours", "The nearest words by cosine similarity. Look at how each space's training shapes "
                 "them: word2vec learns from which words occur near each other in its corpus; a transformer's "
                 "W_E row only has to be a useful starting point for the layers above it.", section_neighbours),
+    SectionSpec("Analogies", "Vector arithmetic: take king, subtract man, add woman, and look for the nearest "
+                "word. The classic demos expect queen, and the same move for the family relations. Italy - Germany "
+                "+ Hitler asks for Germany's relation to Hitler applied to Italy; Germany - Japan + sushi asks for "
+                "Germany's sushi. Compare the spaces: a corpus of Shakespeare, the Bible and dictionaries knows "
+                "little of Hitler or sushi.", section_analogies),
+    SectionSpec("A word in context", "A transformer starts every occurrence of 'model' from the same row of W_E; "
+                "each block then mixes in the rest of the sentence. Look at the curves: the two machine-learning "
+                "sentences should stay closer to each other than either does to the fashion sentence, and every "
+                "occurrence drifts away from the static row as the layers add context.", section_context),
+    SectionSpec("Sense separation", "The same test on the bundled sentence set: many ambiguous words, each in "
+                "two sentences of one sense and two of another. How often, at each layer, is a word closer to "
+                "itself in a same-sense sentence than in a different-sense one?", section_senses),
+    SectionSpec("Attention", "Attention decides how much each token reads from every other token. Each panel is "
+                "one head's pattern (rows attend to columns, each row sums to 1); in each block we show the head "
+                "where 'blue' looks most at 'car', the word it describes.", section_attention),
     SectionSpec("Parameter count", "Where a large language model's parameters live. The embedding matrix is a "
                 "lookup table with one row per token; almost everything else is attention and MLP weights, "
                 "repeated in every block.", section_parameters),

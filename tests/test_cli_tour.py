@@ -1,0 +1,90 @@
+"""The ``context`` and ``tour`` commands through click's CliRunner."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from cli.main import cli
+
+ML = "The engineers trained a machine learning model on the data."
+FASHION = "She worked as a fashion model in Paris."
+
+
+@pytest.fixture(scope="module")
+def minilm_available():
+    pytest.importorskip("embedspace.encoders")
+    from transformer.minilm_files import ModelNotFound, find_minilm_dir
+
+    try:
+        find_minilm_dir()
+    except ModelNotFound as error:
+        pytest.skip(str(error))
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
+@pytest.mark.minilm
+def test_context_json_has_one_cosine_per_layer_for_each_pair(minilm_available):
+    result = invoke("context", ML, FASHION, "A simple model of the atom.", "--word", "model", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["word"] == "model" and data["model"] == "minilm"
+    assert data["causal"] is False and "both sides" in data["note"]
+    n_layers = data["n_layers"]
+    assert len(data["pairs"]) == 3  # every pair of three sentences
+    for pair in data["pairs"]:
+        assert len(pair["cosines"]) == n_layers + 1
+        assert all(-1.0 <= c <= 1.0 + 1e-6 for c in pair["cosines"])
+        assert len(pair["sentences"]) == 2
+    first = data["occurrences"][0]
+    assert first["sentence"] == ML and first["pieces"] == ["model"]
+    assert len(first["static_cosines"]) == n_layers + 1
+    assert [n["layer"] for n in first["neighbours"]] == [0, n_layers]
+    assert len(first["neighbours"][0]["words"]) == 5
+
+
+@pytest.mark.minilm
+def test_context_table_names_layers_and_pairs(minilm_available):
+    result = invoke("context", ML, FASHION, "--word", "model", "--layer", "2", "--topn", "3")
+    assert result.exit_code == 0, result.output
+    assert "1 vs 2" in result.output and "static vs 1" in result.output
+    assert "sentence 2, layer 2 neighbours:" in result.output
+
+
+@pytest.mark.minilm
+def test_context_plot_writes_a_png(minilm_available, tmp_path):
+    pytest.importorskip("embedspace.plots")
+    path = tmp_path / "drift.png"
+    result = invoke("context", ML, FASHION, "--word", "model", "--plot", str(path))
+    assert result.exit_code == 0, result.output
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.minilm
+def test_context_word_not_in_a_sentence_is_one_clear_error(minilm_available):
+    result = invoke("context", ML, "The cat sat on the mat.", "--word", "model")
+    assert result.exit_code == 1
+    assert "'model'" in result.output and "The cat sat on the mat." in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.minilm
+def test_context_layer_out_of_range_is_one_clear_error(minilm_available):
+    result = invoke("context", ML, FASHION, "--word", "model", "--layer", "99")
+    assert result.exit_code == 1
+    assert "layer 99" in result.output
+
+
+def test_context_needs_a_word_and_a_sentence():
+    assert invoke("context", ML).exit_code == 2
+    assert invoke("context", "--word", "model").exit_code == 2
+
+
+def test_commands_have_help_with_an_example():
+    for name in ("context", "tour"):
+        result = invoke(name, "--help")
+        assert result.exit_code == 0 and "Example:" in result.output
