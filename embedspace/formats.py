@@ -152,7 +152,8 @@ def scan_binary_records(path: Path, buf: mmap.mmap, start: int, n: int, count: i
                         dim: int) -> tuple[list[bytes], np.ndarray]:
     """The key bytes of ``n`` records and the byte offset of each record's vector [n] int64."""
     size, nbytes = len(buf), 4 * dim
-    offsets = np.empty(n, dtype=np.int64)
+    room = (size - start) // (nbytes + 1) + 1  # a record takes > nbytes bytes: reading fails by then
+    offsets = np.empty(min(n, room), dtype=np.int64)
     keys: list[bytes] = []
     find, position = buf.find, start
     for i in range(n):
