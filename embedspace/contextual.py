@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from embedspace.encoders import check_layer
 from embedspace.errors import EmbedspaceError, FormatError
 
 log = logging.getLogger(__name__)
@@ -218,16 +219,20 @@ def context_note(word: str | None, causal: bool, pooled: bool) -> str:
     return "; ".join(notes)
 
 
-def word_vectors(encoder, runs, sentences: Sequence[str], word: str) -> tuple[list[list[int]], np.ndarray]:
-    """The word's token positions in each sentence and its pooled vectors [S, L+1, C]."""
+def find_word(encoder, sentences: Sequence[str], word: str) -> list[list[int]]:
+    """The word's token positions in each sentence; raises ValueError naming a sentence without it."""
     positions = []
     for sentence in sentences:
         found = list(encoder.word_positions(sentence, word))
         if not found:
             raise WordNotInSentence(word, sentence)
         positions.append(found)
-    vectors = np.stack([pool_positions(run.hidden_states, p) for run, p in zip(runs, positions)])
-    return positions, vectors
+    return positions
+
+
+def pooled_vectors(runs, positions: Sequence[Sequence[int]]) -> np.ndarray:
+    """The word's vector in each run at every layer: S runs -> [S, L+1, C]."""
+    return np.stack([pool_positions(run.hidden_states, p) for run, p in zip(runs, positions)])
 
 
 def compare_contexts(encoder, sentences: Sequence[str], word: str, layers: Sequence[int] | None = None,
@@ -263,10 +268,11 @@ def compare_contexts(encoder, sentences: Sequence[str], word: str, layers: Seque
     """
     if not sentences:
         raise ValueError("give at least one sentence")
+    n_layers = encoder.n_layer
+    chosen = sorted({check_layer(layer, n_layers) for layer in (layers or (0, -1))})
+    positions = find_word(encoder, sentences, word)  # checked before the (slower) model runs
     runs = encoder.run(list(sentences))
-    positions, vectors = word_vectors(encoder, runs, sentences, word)  # [S, L+1, C]
-    n_layers = vectors.shape[1] - 1
-    chosen = sorted({normalise_layer(layer, n_layers) for layer in (layers or (0, -1))})
+    vectors = pooled_vectors(runs, positions)  # [S, L+1, C]
     static = np.asarray(encoder.static_vector(word), dtype=np.float64)  # [C]
     space = space if space is not None else encoder.space
     occurrences = []
@@ -280,14 +286,6 @@ def compare_contexts(encoder, sentences: Sequence[str], word: str, layers: Seque
     pooled = any(len(p) > 1 for p in positions)
     return ContextComparison(word, encoder.name, n_layers, bool(encoder.causal), pooled,
                              context_note(word, encoder.causal, pooled), occurrences, pairs)
-
-
-def normalise_layer(layer: int, n_layers: int) -> int:
-    """A layer number in 0..n_layers (negative counts from the end); raises ValueError outside."""
-    resolved = layer + n_layers + 1 if layer < 0 else layer
-    if not 0 <= resolved <= n_layers:
-        raise ValueError(f"layer {layer} does not exist: this model has layers 0..{n_layers}")
-    return resolved
 
 
 # -- sense separation over the bundled sentences ----------------------------------------------------
@@ -385,22 +383,23 @@ def sense_separation(encoder, items: Sequence[SenseSentence] | None = None) -> S
     by_word: dict[str, list[SenseSentence]] = {}
     for item in items:
         by_word.setdefault(item.word, []).append(item)
-    sentences = [item.sentence for item in items]
-    runs = dict(zip(sentences, encoder.run(sentences)))
-    words, skipped, all_gaps = [], {}, []
+    kept, skipped = {}, {}  # word -> (its sentences, the word's positions in them)
     for word, group in by_word.items():
-        triplets = sense_triplets([g.sense for g in group])
-        if not triplets:
+        if not sense_triplets([g.sense for g in group]):
             skipped[word] = "needs two sentences of one sense and one of another"
             continue
         try:
-            _, vectors = word_vectors(encoder, [runs[g.sentence] for g in group], [g.sentence for g in group], word)
-        except (KeyError, ValueError) as error:
+            kept[word] = (group, find_word(encoder, [g.sentence for g in group], word))
+        except (KeyError, ValueError) as error:  # e.g. a word the mini model's vocabulary lacks
             skipped[word] = str(error)
-            continue
-        gaps = triplet_gaps(cosine_matrices(vectors), triplets)  # [n, L+1]
+    sentences = list(dict.fromkeys(g.sentence for group, _ in kept.values() for g in group))
+    runs = dict(zip(sentences, encoder.run(sentences))) if sentences else {}
+    words, all_gaps = [], []
+    for word, (group, positions) in kept.items():
+        vectors = pooled_vectors([runs[g.sentence] for g in group], positions)  # [S, L+1, C]
+        gaps = triplet_gaps(cosine_matrices(vectors), sense_triplets([g.sense for g in group]))  # [n, L+1]
         all_gaps.append(gaps)
-        words.append(WordSeparation(word, sorted({g.sense for g in group}), len(triplets),
+        words.append(WordSeparation(word, sorted({g.sense for g in group}), gaps.shape[0],
                                     (gaps > 0).sum(axis=0).tolist(), gaps.mean(axis=0).tolist()))
     if not all_gaps:
         raise ValueError(f"no word of the sentence set could be scored with {encoder.name!r}: {skipped}")

@@ -12,7 +12,6 @@ from embedspace.contextual import (
     compare_contexts,
     cosine_matrices,
     load_sense_sentences,
-    normalise_layer,
     pool_positions,
     row_cosines,
     sense_separation,
@@ -76,13 +75,6 @@ def test_triplet_gaps_are_same_minus_other_per_layer():
     assert gaps.shape == (2, 2)
     np.testing.assert_allclose(gaps[0], c[:, 0, 1] - c[:, 0, 2])
     np.testing.assert_allclose(gaps[1], c[:, 2, 0] - c[:, 2, 1])
-
-
-def test_normalise_layer_counts_negative_layers_from_the_end():
-    assert normalise_layer(-1, 6) == 6
-    assert normalise_layer(0, 6) == 0
-    with pytest.raises(ValueError, match="layers 0..6"):
-        normalise_layer(7, 6)
 
 
 # -- the bundled sentence set -------------------------------------------------------------------------
@@ -173,6 +165,8 @@ def test_compare_contexts_reports_every_pair_and_layer():
     assert result.pairs[0].cosines[-1] < 0.99  # context has pulled the two apart
     assert result.occurrences[0].neighbours[0][0][0] == "bank"
     assert set(result.occurrences[0].neighbours) == {0, 3}
+    with pytest.raises(ValueError, match="layers 0..3"):
+        compare_contexts(encoder, SENTENCES, "bank", layers=[4])
     assert result.occurrences[1].pieces == ["bank"]
 
 
