@@ -205,9 +205,9 @@ def plot_analogy(space: Space | Mapping[str, np.ndarray], a: str, b: str, c: str
     """The analogy ``a - b + c`` as a parallelogram in 2D (e.g. king - man + woman).
 
     Draws b -> c (man -> woman) beside a -> expected (king -> queen), the point a - b + c
-    (from unit vectors, as gensim's ``most_similar`` combines them) with a dashed arrow from a,
-    and annotates the word nearest to that point (a, b and c excluded). The plane is the PCA
-    of the involved unit vectors.
+    (of unit vectors, as gensim's ``most_similar`` combines them) with a dashed arrow from a,
+    and annotates the word nearest to that point (a, b and c excluded; found by
+    :func:`embedspace.arithmetic.most_similar`). The plane is the PCA of the involved unit vectors.
 
     Parameters
     ----------
@@ -230,15 +230,15 @@ def plot_analogy(space: Space | Mapping[str, np.ndarray], a: str, b: str, c: str
     >>> ax.get_title()
     'king − man + woman ≈ queen'
     """
-    space = space if isinstance(space, Space) else Space(list(space), np.array(list(space.values())))
-    words = [a, b, c]
-    target = analogy_vector(space, a, b, c)  # [D]
-    nearest, score = space.similar_by_vector(target, topn=1, exclude=words)[0]
-    expected = expected or nearest
-    shown = list(dict.fromkeys([a, b, c, expected, nearest]))
+    from embedspace.arithmetic import most_similar
     from embedspace.projections import PCA
 
+    space = space if isinstance(space, Space) else Space(list(space), np.array(list(space.values())))
+    nearest, score = most_similar(space, [a, c], [b], topn=1)[0]
+    expected = expected or nearest
+    shown = list(dict.fromkeys([a, b, c, expected, nearest]))
     unit = space.unit(shown)  # [W, D]
+    target = unit[0] - unit[1] + unit[2]  # [D], the parallelogram's fourth corner: a + (c - b)
     pca = PCA(n_components=2, random_state=0).fit(np.vstack([unit, target[None, :]]))
     xy = dict(zip(shown, pca.transform(unit)))
     point = pca.transform(target[None, :])[0]
@@ -248,12 +248,6 @@ def plot_analogy(space: Space | Mapping[str, np.ndarray], a: str, b: str, c: str
     ax.set_ylabel(pca.axis_labels()[1], fontsize=LABEL_SIZE)
     ax.set_title(title or f"{a} − {b} + {c} ≈ {nearest}", fontsize=TITLE_SIZE)
     return ax
-
-
-def analogy_vector(space: Space, a: str, b: str, c: str) -> np.ndarray:
-    """unit(a) - unit(b) + unit(c) [D], the point gensim's 3CosAdd ranks words against."""
-    unit = space.unit([a, b, c]).astype(np.float64)  # [3, D]
-    return unit[0] - unit[1] + unit[2]
 
 
 def draw_analogy(ax, xy: dict[str, np.ndarray], point: np.ndarray, words: tuple) -> None:

@@ -425,31 +425,21 @@ def gram_schmidt(raw: np.ndarray, labels: Sequence[str], tol: float = 1e-6) -> n
 
 
 def direction_from_text(space: Space, text: str) -> np.ndarray:
-    """The vector [D] an axis such as ``"italy - germany"`` names: the signed sum of unit word vectors.
+    """The unit vector [D] an axis such as ``"italy - germany"`` names in ``space``.
 
-    Words and operators are separated by spaces (``"well-known"`` is one word).
+    The text is read by :func:`embedspace.arithmetic.parse_expression` (``+``, ``-``, weights,
+    quoted keys) and points where gensim's ``most_similar`` query would: the weighted mean of
+    the keys' unit vectors.
 
     Examples
     --------
     >>> space = Space(["a", "b"], np.array([[2, 0], [0, 3]], dtype=np.float32))
-    >>> direction_from_text(space, "a - b").tolist()
-    [1.0, -1.0]
+    >>> [round(float(v), 3) for v in direction_from_text(space, "a - b")]
+    [0.707, -0.707]
     """
-    total, sign, after_operator = None, 1.0, False
-    for token in text.split():
-        if token in ("+", "-"):
-            if after_operator:
-                raise ValueError(f"two operators in a row in {text!r}")
-            sign, after_operator = (-1.0 if token == "-" else 1.0), True
-            continue
-        if total is not None and not after_operator:
-            raise ValueError(f"missing + or - between words in {text!r}")
-        term = sign * space.unit(token).astype(np.float64)  # [D]
-        total = term if total is None else total + term
-        sign, after_operator = 1.0, False
-    if total is None or after_operator:
-        raise ValueError(f"cannot read the direction {text!r}; write words joined by + and -, e.g. 'italy - germany'")
-    return total
+    from embedspace.arithmetic import parse_expression, query_vector
+
+    return query_vector(space, parse_expression(text))
 
 
 def make_projection(method: str, n_components: int = 2, axes: Sequence[str | np.ndarray] = (),
