@@ -287,6 +287,93 @@ def section_analogies(tour: Tour, section: Section) -> str:
     return "expected answer first: " + ", ".join(counts)
 
 
+def panels(count: int, width: float = 6.0, height: float = 5.2, projection: str | None = None):
+    """A figure with ``count`` panels side by side, and the list of their axes."""
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(width * count, height))
+    return fig, [fig.add_subplot(1, count, i + 1, projection=projection) for i in range(count)]
+
+
+def usable_spaces(tour: Tour, section: Section, needed: Sequence[str]) -> list[Space]:
+    """The spaces that have every word of ``needed``; a note names what the others lack."""
+    spaces = []
+    for space in tour.spaces(section):
+        lost = missing_words(space, needed)
+        if lost:
+            section.add(Note(f"{space.name}: left out of the figure, it lacks {', '.join(lost)}."))
+        else:
+            spaces.append(space)
+    if not spaces:
+        raise Unavailable("no space has all of " + ", ".join(needed))
+    return spaces
+
+
+def section_analogy_figure(tour: Tour, section: Section) -> str:
+    """The parallelogram of king - man + woman in each space."""
+    from embedspace.plots import plot_analogy
+
+    spaces = usable_spaces(tour, section, ["king", "man", "woman", "queen"])
+    fig, axes = panels(len(spaces))
+    for space, ax in zip(spaces, axes):
+        plot_analogy(space, "king", "man", "woman", expected="queen", ax=ax, title=f"{space.name}: king − man + woman")
+    fig.tight_layout()
+    section.add(tour.save(fig, "analogy_king_queen.png", "king − man + woman in each space, drawn in the plane "
+                          "of the first two principal components of the words involved"))
+    return f"parallelogram drawn for {', '.join(s.name for s in spaces)}"
+
+
+FAMILY = (("man", "woman"), ("king", "queen"), ("boy", "girl"), ("father", "mother"), ("uncle", "aunt"),
+          ("prince", "princess"))
+
+
+def section_pca(tour: Tour, section: Section) -> str:
+    """A 3D PCA of male/female word pairs in each space."""
+    from embedspace.plots import plot_points
+    from embedspace.projections import project
+
+    spaces = tour.spaces(section)
+    fig, axes = panels(len(spaces), width=6.2, height=5.8, projection="3d")
+    for space, ax in zip(spaces, axes):
+        pairs = [pair for pair in FAMILY if not missing_words(space, pair)]
+        lost = [w for pair in FAMILY for w in pair if w not in space]
+        if lost:
+            section.add(Note(f"{space.name}: lacks {', '.join(lost)} (left out with their partners)."))
+        words = [w for pair in pairs for w in pair]
+        groups = ["male", "female"] * len(pairs)
+        coords, pca = project(space, words, "pca", n_components=3)
+        plot_points(coords, words, groups=groups, ax=ax, title=f"{space.name}: family words, PCA",
+                    axis_labels=pca.axis_labels())
+    fig.tight_layout()
+    section.add(tour.save(fig, "pca_family_3d.png", "Male and female family words in the first three principal "
+                          "components of each space (fitted on these words)"))
+    return f"3D PCA of {len(FAMILY)} word pairs in {len(spaces)} spaces"
+
+
+NAMED_AXES = ("italy - germany", "hitler - germany")
+COUNTRIES_LEADERS = (("germany", "hitler"), ("italy", "mussolini"), ("france", "napoleon"), ("spain", "franco"),
+                     ("russia", "stalin"), ("england", "churchill"), ("rome", "caesar"), ("egypt", "pharaoh"))
+
+
+def section_named_axes(tour: Tour, section: Section) -> str:
+    """Countries and their leaders on the axes italy - germany and hitler - germany."""
+    from embedspace.plots import plot_points
+    from embedspace.projections import project
+
+    spaces = usable_spaces(tour, section, ["italy", "germany", "hitler"])
+    fig, axes = panels(len(spaces), width=6.2, height=5.4)
+    for space, ax in zip(spaces, axes):
+        found = [(w, kind) for pair in COUNTRIES_LEADERS for w, kind in zip(pair, ("country", "leader")) if w in space]
+        words, groups = [w for w, _ in found], [kind for _, kind in found]
+        coords, axes_fit = project(space, words, "axes", axes=list(NAMED_AXES))
+        plot_points(coords, words, groups=groups, ax=ax, title=f"{space.name}: named axes",
+                    axis_labels=axes_fit.axis_labels())
+    fig.tight_layout()
+    section.add(tour.save(fig, "named_axes_italy_hitler.png", "Each word's projection onto italy − germany (x) "
+                          "and hitler − germany (y)"))
+    return f"named axes for {', '.join(s.name for s in spaces)}"
+
+
 MODEL_SENTENCES = (  # "model" twice in the machine-learning sense, once in the fashion sense
     ("ML 1", "The engineers trained a machine learning model on the data."),
     ("ML 2", "We evaluated the deep learning model on the test set."),
@@ -463,6 +550,16 @@ SECTIONS = (
                 "+ Hitler asks for Germany's relation to Hitler applied to Italy; Germany - Japan + sushi asks for "
                 "Germany's sushi. Compare the spaces: a corpus of Shakespeare, the Bible and dictionaries knows "
                 "little of Hitler or sushi.", section_analogies),
+    SectionSpec("The analogy as a picture", "king − man + woman drawn in two dimensions: the arrow man → woman "
+                "copied onto king should land near queen. The plane is fitted to these words only, so it shows "
+                "their arrangement faithfully but says nothing about the rest of the space.", section_analogy_figure),
+    SectionSpec("Three dimensions of family", "The first three principal components of male and female family "
+                "words. Look for a consistent offset between each male word and its female partner: if the "
+                "space has a gender direction, the pairs are shifted the same way.", section_pca),
+    SectionSpec("Named axes", "Instead of letting PCA choose the axes, name them: x is italy − germany, "
+                "y is hitler − germany. Countries should spread along x by how Italy-like they are, and leaders "
+                "rise along y; if the space encodes 'leader of', each leader sits above its country.",
+                section_named_axes),
     SectionSpec("A word in context", "A transformer starts every occurrence of 'model' from the same row of W_E; "
                 "each block then mixes in the rest of the sentence. Look at the curves: the two machine-learning "
                 "sentences should stay closer to each other than either does to the fashion sentence, and every "
