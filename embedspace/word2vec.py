@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 
 VECTORS, VOCAB, META = "vectors.npy", "vocab.txt", "meta.json"
 
-DEFAULT_PARAMS = dict(vector_size=100, window=5, min_count=5, epochs=5, sg=1, negative=5, sample=1e-3, workers=2, seed=1)
+DEFAULT_PARAMS = {"vector_size": 100, "window": 5, "min_count": 5, "epochs": 5, "sg": 1, "negative": 5,
+                  "sample": 1e-3, "workers": 2, "seed": 1}
 
 
 def train_model(sentences: Iterable[list[str]] | str | os.PathLike,
@@ -79,8 +80,8 @@ def train_word2vec(sentences: Iterable[list[str]] | str | os.PathLike,
     --------
     >>> sentences = [["the", "king", "rules"], ["the", "queen", "rules"]] * 20
     >>> space = train_word2vec(sentences, vector_size=8, min_count=1, epochs=2, workers=1)
-    >>> len(space), space.dim, space.index_to_key[0]
-    (4, 8, 'the')
+    >>> len(space), space.dim, sorted(space.index_to_key)
+    (4, 8, ['king', 'queen', 'rules', 'the'])
     """
     model = train_model(sentences, progress=progress, **params)
     return Space.from_keyed_vectors(model.wv, origin="gensim Word2Vec", name="word2vec")
@@ -131,42 +132,61 @@ def atomic_write(path: Path, write: Callable[[object], None], mode: str = "w") -
         raise
 
 
-def save_shipped(space: Space, folder: str | os.PathLike, meta: dict, limit: int | None = None) -> Path:
+def to_shipped(space: Space, words: int | None = None) -> Space:
+    """The first ``words`` rows of ``space`` rounded through float16, exactly as :func:`save_shipped` stores them.
+
+    Measure this space, not the float32 original: it is what users load.
+
+    Examples
+    --------
+    >>> space = Space(["a", "b", "c"], np.array([[0.1], [0.2], [0.3]], dtype=np.float32))
+    >>> shipped = to_shipped(space, 2)
+    >>> shipped.index_to_key, shipped.vectors.dtype, float(shipped["a"][0])
+    (['a', 'b'], dtype('float32'), 0.0999755859375)
+    """
+    keys = space.index_to_key[:words]
+    return Space(keys, as_float16(space.vectors[:len(keys)]).astype(np.float32), origin=space.origin, name=space.name)
+
+
+def as_float16(vectors: np.ndarray) -> np.ndarray:
+    """``vectors`` as float16 [V, D]; a ValueError when a value is too large for float16."""
+    with np.errstate(over="ignore"):
+        half = np.asarray(vectors, dtype=np.float16)
+    if not np.isfinite(half).all():
+        raise ValueError("vectors overflow float16 (|value| > 65504); cannot ship them in the float16 format")
+    return half
+
+
+def save_shipped(space: Space, folder: str | os.PathLike, meta: dict) -> Path:
     """Write ``space`` in the shipped format: ``vectors.npy`` (float16), ``vocab.txt``, ``meta.json``.
 
     Parameters
     ----------
     space : Space
-        The vectors, in the row order to ship (frequency order).
+        The vectors, in the row order to ship (frequency order); see :func:`to_shipped` to cut and round.
     folder : path
         The folder to write (created if needed); each file is written atomically.
     meta : dict
         What ``meta.json`` records; ``vocabulary_size`` and ``dims`` are filled in here.
-    limit : int, optional
-        Ship only the first ``limit`` keys.
 
     Examples
     --------
     >>> import tempfile
-    >>> space = Space(["a", "b", "c"], np.arange(6, dtype=np.float32).reshape(3, 2))
-    >>> folder = save_shipped(space, tempfile.mkdtemp(), {"note": "tiny"}, limit=2)
-    >>> back = load_shipped(folder)
+    >>> space = Space(["a", "b"], np.arange(4, dtype=np.float32).reshape(2, 2))
+    >>> back = load_shipped(save_shipped(space, tempfile.mkdtemp(), {"note": "tiny"}))
     >>> back.index_to_key, back.vectors.tolist(), back.vectors.dtype
     (['a', 'b'], [[0.0, 1.0], [2.0, 3.0]], dtype('float32'))
     """
     folder = Path(folder)
-    keys = space.index_to_key[:limit]
-    vectors = np.asarray(space.vectors[:len(keys)], dtype=np.float16)  # [V, D]
-    if not np.isfinite(vectors).all():
-        raise ValueError("vectors overflow float16; cannot ship them in the float16 format")
-    bad = [key for key in keys if not key or any(c.isspace() for c in key)]
+    vectors = as_float16(space.vectors)  # [V, D]
+    bad = [key for key in space.index_to_key if not key or any(c.isspace() for c in key)]
     if bad:
-        raise ValueError(f"keys with whitespace cannot be written one per line: {bad[:5]}")
+        raise ValueError(f"keys that are empty or hold whitespace cannot be written one per line: {bad[:5]}")
     atomic_write(folder / VECTORS, lambda handle: np.save(handle, vectors), mode="wb")
-    atomic_write(folder / VOCAB, lambda handle: handle.write("".join(f"{key}\n" for key in keys)))
-    meta = {**meta, "vocabulary_size": len(keys), "dims": int(vectors.shape[1])}
+    atomic_write(folder / VOCAB, lambda handle: handle.write("".join(f"{key}\n" for key in space.index_to_key)))
+    meta = {**meta, "vocabulary_size": len(space), "dims": space.dim}
     atomic_write(folder / META, lambda handle: json.dump(meta, handle, indent=2))
-    log.info("wrote %d x %d float16 vectors to %s", len(keys), vectors.shape[1], folder)
+    log.info("wrote %d x %d float16 vectors to %s", len(space), space.dim, folder)
     return folder
 
 
