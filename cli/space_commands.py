@@ -1,6 +1,8 @@
 """Spaces: list them, describe one, ask for neighbours, convert between formats."""
 from __future__ import annotations
 
+import sys
+
 import click
 import numpy as np
 
@@ -99,10 +101,11 @@ def convert_command(source: str, dest: str) -> None:
 
         embedspace convert GoogleNews-vectors-negative300.bin news --limit 500000
     """
-    from embedspace.sources import save_space
+    from embedspace.sources import save_format, save_space
 
+    save_format(dest)  # an unknown suffix fails before the space is read
     opened = open_space(source)
-    with click.progressbar(length=len(opened), label=f"writing {dest}", file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=len(opened), label=f"writing {dest}", file=sys.stderr) as bar:
         fmt = save_space(opened, dest, progress=bar.update)
     click.echo(f"wrote {len(opened)} keys x {opened.dim} dims to {dest} ({fmt})", err=True)
 

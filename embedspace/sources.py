@@ -375,15 +375,29 @@ def save_space(space: Space, dest: str | os.PathLike, progress: Callable[[int], 
     ['cat', 'dog']
     """
     dest = Path(dest)
-    if dest.is_dir() or not dest.suffix:
+    fmt = save_format(dest)
+    if fmt == "space-folder":
         meta = {"origin": space.origin, "name": space.name, "count": len(space), "dim": space.dim}
         write_space_dir(dest, space.index_to_key, space.vectors, meta)
         if progress is not None:
             progress(len(space))
         return "space-folder"
+    write_word2vec(dest, space.index_to_key, space.vectors, binary=fmt == "word2vec-bin", progress=progress)
+    return fmt
+
+
+def save_format(dest: str | os.PathLike) -> str:
+    """The format :func:`save_space` writes to ``dest``, judged from its suffix (raises if unknown).
+
+    Examples
+    --------
+    >>> save_format("vectors.bin"), save_format("my_space")
+    ('word2vec-bin', 'space-folder')
+    """
+    dest = Path(dest)
+    if dest.is_dir() or not dest.suffix:
+        return "space-folder"
     if dest.suffix not in SAVE_SUFFIXES:
         raise ValueError(f"cannot tell the format of {dest}: use a suffix of {', '.join(SAVE_SUFFIXES)}, "
                          "or none for a space folder")
-    fmt = SAVE_SUFFIXES[dest.suffix]
-    write_word2vec(dest, space.index_to_key, space.vectors, binary=fmt == "word2vec-bin", progress=progress)
-    return fmt
+    return SAVE_SUFFIXES[dest.suffix]
