@@ -1,0 +1,144 @@
+"""The tour runs end to end and writes every file it promises; a missing input is reported, not raised."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from embedspace.tour import (
+    SECTIONS,
+    Figure,
+    Note,
+    Section,
+    SectionSpec,
+    Table,
+    Tour,
+    TourReport,
+    Unavailable,
+    run_section,
+    run_tour,
+    to_html,
+    to_markdown,
+)
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def minilm_found() -> bool:
+    from transformer.minilm_files import ModelNotFound, find_minilm_dir
+
+    try:
+        find_minilm_dir()
+        return True
+    except ModelNotFound:
+        return False
+
+
+@pytest.fixture(scope="module")
+def tour_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tour")
+    calls = []
+    report = run_tour(out, progress=lambda i, n, title: calls.append((i, n, title)))
+    return report, calls
+
+
+def test_the_tour_writes_both_reports_and_every_figure_it_names(tour_run):
+    report, _ = tour_run
+    markdown = report.markdown.read_text(encoding="utf-8")
+    page = report.html.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    named_md = set(re.findall(r"\]\(([^)]+\.png)\)", markdown))
+    named_html = set(re.findall(r'<img src="([^"]+)"', page))
+    promised = {path.name for path in report.figures}
+    assert named_md == named_html == promised
+    for path in report.figures:
+        data = path.read_bytes()
+        assert data[:8] == PNG_MAGIC and len(data) > 10_000, path
+    assert sorted(p.name for p in report.out_dir.glob("*.png")) == sorted(promised)
+
+
+def test_no_section_fails_and_each_has_its_intro_and_time(tour_run):
+    report, _ = tour_run
+    assert [s.title for s in report.sections] == [spec.title for spec in SECTIONS]
+    assert not report.failed, [(s.title, s.summary) for s in report.failed]
+    markdown = report.markdown.read_text(encoding="utf-8")
+    for section in report.sections:
+        assert section.status in ("ok", "not available")
+        assert f"## {section.title}" in markdown and section.intro in markdown
+        assert section.seconds >= 0 and section.summary
+    assert "Closing note" in markdown and f"{report.seconds:.1f}" in markdown
+
+
+def test_progress_is_reported_for_every_section(tour_run):
+    _, calls = tour_run
+    n = len(SECTIONS)
+    assert calls == [(i, n, spec.title) for i, spec in enumerate(SECTIONS, start=1)] + [(n, n, "done")]
+
+
+def test_the_parameter_tally_shows_gpt3(tour_run):
+    report, _ = tour_run
+    assert "617,558,016" in report.markdown.read_text(encoding="utf-8")
+    assert "617,558,016" in report.summary()
+
+
+@pytest.mark.minilm
+def test_with_minilm_installed_its_sections_run(tour_run):
+    if not minilm_found():
+        pytest.skip("all-MiniLM-L6-v2 is not installed")
+    report, _ = tour_run
+    by_title = {s.title: s for s in report.sections}
+    for title in ("Neighbours", "Analogies", "A word in context", "Sense separation", "Attention"):
+        assert by_title[title].status == "ok", (title, by_title[title].summary)
+    assert "attention_car_is_blue.png" in by_title["Attention"].figures
+    assert "context_model_drift.png" in by_title["A word in context"].figures
+
+
+# -- sections on their own -------------------------------------------------------------------------------
+
+def test_a_missing_input_is_reported_not_raised(tmp_path, monkeypatch):
+    import embedspace.sources
+
+    def no_space(name):
+        raise FileNotFoundError(f"no files for {name}")
+
+    monkeypatch.setattr(embedspace.sources, "load_space", no_space)
+    spec = next(s for s in SECTIONS if s.title == "Neighbours")
+    section = run_section(Tour(tmp_path), spec)
+    assert section.status == "not available"
+    notes = " ".join(b.text for b in section.blocks if isinstance(b, Note))
+    assert "no files for word2vec" in notes and "none of the spaces" in notes
+
+
+def test_a_bug_in_one_section_is_recorded_as_an_error(tmp_path):
+    def broken(tour, section):
+        raise RuntimeError("boom")
+
+    section = run_section(Tour(tmp_path), SectionSpec("Broken", "intro", broken))
+    assert section.status == "error" and "RuntimeError: boom" in section.summary
+
+
+def test_unavailable_in_a_section_body_marks_it_not_available(tmp_path):
+    def needs_more(tour, section):
+        section.add(Note("partial result"))
+        raise Unavailable("the thing is absent")
+
+    section = run_section(Tour(tmp_path), SectionSpec("Partial", "intro", needs_more))
+    assert section.status == "not available"
+    assert [b.text for b in section.blocks] == ["partial result", "Not available: the thing is absent"]
+
+
+def test_rendering_escapes_html_and_keeps_tables_and_figures(tmp_path):
+    section = Section("A <b> & c", "intro <x>", [
+        Table(["word", "score"], [["**queen** (0.71)", 0.5], ["a|b", 1]], caption="cap"),
+        Figure("f.png", "a figure"),
+        Note("note & more"),
+    ], summary="s")
+    report = TourReport(tmp_path, [section], 2.5)
+    page = to_html(report)
+    assert "A &lt;b&gt; &amp; c" in page and "intro &lt;x&gt;" in page
+    assert "<td><b>queen</b> (0.71)</td>" in page and "<td>0.500</td>" in page
+    assert '<img src="f.png" alt="a figure">' in page and "note &amp; more" in page
+    markdown = to_markdown(report)
+    assert "| a\\|b | 1 |" in markdown and "![a figure](f.png)" in markdown
+    assert "The tour ran in 2.5 s." in markdown and "| A <b> & c | ok | 0.0 | f.png |" in markdown
+
