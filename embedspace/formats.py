@@ -118,8 +118,10 @@ def read_vectors(path: str | os.PathLike, fmt: str | None = None,
         keys, vectors = read_word2vec_binary(path, limit)
     elif fmt in TEXT_FORMATS:
         keys, vectors = read_text(path, header=fmt != "glove", limit=limit)
+    elif fmt == "gensim":
+        raise FormatError(path, "a gensim native file (a pickle), not a vector file; see load_space's trust_pickle")
     else:
-        raise ValueError(f"read_vectors cannot read format {fmt!r}; formats: {', '.join(TEXT_FORMATS)}, word2vec-bin")
+        raise ValueError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
     return drop_duplicates(path, keys, vectors)
 
 
