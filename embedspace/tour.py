@@ -145,15 +145,18 @@ class Tour:
         return found
 
     def spaces(self, section: Section, names: Sequence[str] = SPACE_NAMES) -> list[Space]:
-        """The available spaces among ``names``; a note in ``section`` for each missing one."""
-        found = []
+        """The available spaces among ``names``; one note in ``section`` names the missing ones."""
+        found, missing = [], []
         for name in names:
             try:
                 found.append(self.space(name))
             except Unavailable as error:
-                section.add(Note(str(error)))
+                missing.append((name, str(error)))
         if not found:
-            raise Unavailable("none of the spaces " + ", ".join(names) + " is available")
+            raise Unavailable("; ".join(reason for _, reason in missing))
+        if missing:
+            section.add(Note(f"Not available here: {', '.join(name for name, _ in missing)} "
+                             "(the Spaces section says why)."))
         return found
 
     def encoder(self, name: str):
@@ -253,14 +256,15 @@ def analogy_cell(space: Space, expression: str, expected: str, shown: int = 3, s
     """
     from embedspace.arithmetic import calc, parse_expression
 
-    words = [term.key for term in parse_expression(expression)] + [expected]
-    lost = missing_words(space, words)
+    lost = missing_words(space, [term.key for term in parse_expression(expression)])
     if lost:
         return absent(lost), -1
     found = calc(space, expression, topn=searched)
     keys = [k for k, _ in found]
     rank = keys.index(expected) + 1 if expected in keys else 0
     text = scored(found[:shown], mark=expected)
+    if expected not in space:
+        return text + f"; no '{expected}' in this space", -1
     if rank > shown:
         text += f"; {expected} #{rank}"
     elif rank == 0:

@@ -106,7 +106,7 @@ def test_a_missing_input_is_reported_not_raised(tmp_path, monkeypatch):
     section = run_section(Tour(tmp_path), spec)
     assert section.status == "not available"
     notes = " ".join(b.text for b in section.blocks if isinstance(b, Note))
-    assert "no files for word2vec" in notes and "none of the spaces" in notes
+    assert "no files for word2vec" in notes and "no files for mini" in notes
 
 
 def test_a_bug_in_one_section_is_recorded_as_an_error(tmp_path):
