@@ -1,3 +1,196 @@
-"""Commands of this topic (filled in by its issue)."""
+"""Pictures and exports: plot, plot-analogy, plot-probe, export-projector."""
+from __future__ import annotations
 
-COMMANDS = []
+from pathlib import Path
+
+import click
+
+from cli.common import open_space, space_options
+
+PROJECTION_TITLES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP", "axes": "Named axes"}
+
+
+class GreedyAxesCommand(click.Command):
+    """Lets ``--axes`` take several values: ``--axes "italy - germany" "hitler - germany"``.
+
+    Every argument after ``--axes`` up to the next option is one axis (as argparse's ``nargs='+'``);
+    they are rewritten to ``--axes A --axes B`` before click parses them.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, spread_option(args, "--axes"))
+
+
+def spread_option(args: list[str], option: str) -> list[str]:
+    """``[option, a, b, "--x"]`` -> ``[option, a, option, b, "--x"]`` (values end at the next option).
+
+    Examples
+    --------
+    >>> spread_option(["w", "--axes", "a - b", "c", "--out", "f.png"], "--axes")
+    ['w', '--axes', 'a - b', '--axes', 'c', '--out', 'f.png']
+    """
+    spread, taking = [], False
+    for arg in args:
+        if arg == "--":
+            taking = False
+        elif arg == option:
+            taking = True
+            continue
+        elif taking and arg.startswith("-") and len(arg) > 1 and not arg.startswith("- "):
+            taking = False
+        if taking:
+            spread.append(option)
+        spread.append(arg)
+    return spread
+
+
+def out_option(command):
+    """``--out FILE``: the picture to write (PNG, SVG or PDF, by extension)."""
+    return click.option("--out", "-o", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+                        help="The picture to write: .png, .svg or .pdf.")(command)
+
+
+@click.command("plot", cls=GreedyAxesCommand)
+@click.argument("words", nargs=-1, required=True)
+@click.option("--method", "-m", type=click.Choice(["pca", "tsne", "umap", "axes"]), default="pca", show_default=True,
+              help="PCA, t-SNE, UMAP (pip install 'embedspace[umap]'), or named axes.")
+@click.option("--axes", "axes", multiple=True, metavar="EXPR...",
+              help='With --method axes: 2 or 3 directions, e.g. --axes "italy - germany" "hitler - germany".')
+@click.option("--dims", type=click.IntRange(2, 3), default=None, help="2 or 3 dimensions (default 2; axes: one per axis).")
+@click.option("--orthogonalize", is_flag=True, help="Named axes: make each axis orthogonal to the earlier ones.")
+@click.option("--unit", is_flag=True, help="Scale every vector to unit length first (cosine geometry).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed for t-SNE and UMAP.")
+@click.option("--title", default=None, help="The picture's title.")
+@out_option
+@click.option("--coords-csv", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the coordinates as CSV (key,x,y[,z],group).")
+@space_options
+def plot_command(words: tuple[str, ...], method: str, axes: tuple[str, ...], dims: int | None, orthogonalize: bool,
+                 unit: bool, seed: int, title: str | None, out: Path, coords_csv: Path | None, space: str | None) -> None:
+    """Project WORDS to 2D or 3D and draw them, labelled.
+
+    With --method axes each axis is a direction you name (a word or an expression); a word's
+    coordinate is its projection onto that axis. List WORDS before --axes (or end the axes with
+    another option).
+
+    Example:
+
+    \b
+        embedspace plot king queen man woman prince princess --dims 3 --out royals.png
+        embedspace plot italy germany rome berlin hitler mussolini --method axes --axes "italy - germany" "hitler - germany" --out axes.png
+    """
+    from embedspace.export import write_coordinates_csv
+    from embedspace.plots import plot_points, save_figure
+    from embedspace.projections import project
+
+    if method == "axes" and not 2 <= len(axes) <= 3:
+        raise click.UsageError("--method axes needs 2 or 3 axes: --axes \"italy - germany\" \"hitler - germany\"")
+    if method != "axes" and axes:
+        raise click.UsageError("--axes goes with --method axes")
+    if method == "axes" and dims is not None and dims != len(axes):
+        raise click.UsageError(f"--dims {dims} but {len(axes)} axes were given")
+    options = {"normalize": unit} | ({"orthogonalize": orthogonalize} if method == "axes" else {})
+    opened = open_space(space)
+    words = list(dict.fromkeys(words))
+    coords, projection = project(opened, words, method, n_components=dims or 2, axes=axes, random_state=seed,
+                                 **options)
+    heading = title or f"{PROJECTION_TITLES[method]} of {len(words)} words ({opened.name})"
+    ax = plot_points(coords, words, title=heading, axis_labels=projection.axis_labels())
+    save_figure(ax, out)
+    click.echo(f"wrote {out}")
+    if coords_csv is not None:
+        write_coordinates_csv(coords_csv, words, coords)
+        click.echo(f"wrote {coords_csv}")
+
+
+@click.command("plot-analogy")
+@click.argument("a")
+@click.argument("b")
+@click.argument("c")
+@click.option("--expected", default=None, metavar="WORD", help="The word A - B + C should reach (default: the nearest).")
+@click.option("--title", default=None, help="The picture's title.")
+@out_option
+@space_options
+def plot_analogy_command(a: str, b: str, c: str, expected: str | None, title: str | None, out: Path,
+                         space: str | None) -> None:
+    """Draw A - B + C as a parallelogram: B -> C beside A -> the answer, in the PCA plane of the words.
+
+    The star marks A - B + C (of unit vectors, as gensim combines them), annotated with its
+    nearest word (A, B and C left out).
+
+    Example:
+
+        embedspace plot-analogy king man woman --expected queen --out analogy.png
+    """
+    from embedspace.plots import plot_analogy, save_figure
+
+    ax = plot_analogy(open_space(space), a, b, c, expected=expected, title=title)
+    save_figure(ax, out)
+    click.echo(f"wrote {out}")
+
+
+@click.command("plot-probe")
+@click.argument("words", nargs=-1, required=True)
+@click.option("--direction", "-d", required=True, metavar="EXPR",
+              help='The direction, e.g. "cats - cat" or "woman - man".')
+@click.option("--title", default=None, help="The picture's title.")
+@out_option
+@space_options
+def plot_probe_command(words: tuple[str, ...], direction: str, title: str | None, out: Path, space: str | None) -> None:
+    """Bars of WORDS sorted by their cosine with a direction (highest at the top).
+
+    Example:
+
+        embedspace plot-probe --direction "cats - cat" dog dogs car cars child children --out plural.png
+    """
+    from embedspace.plots import plot_probe, save_figure
+    from embedspace.projections import direction_from_text, unit_rows
+
+    opened = open_space(space)
+    words = list(dict.fromkeys(words))
+    scores = unit_rows(opened[words]) @ direction_from_text(opened, direction)  # [N, D] @ [D] -> cosines [N]
+    ax = plot_probe(words, scores, title=title or f"Words along “{direction}” ({opened.name})",
+                    xlabel=f"cosine with {direction}")
+    save_figure(ax, out)
+    click.echo(f"wrote {out}")
+
+
+@click.command("export-projector")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--words", "words_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Export only these words: one per line, optionally followed by a tab and a group.")
+@space_options
+def export_projector_command(directory: Path, words_file: Path | None, space: str | None) -> None:
+    """Write vectors.tsv and metadata.tsv into DIRECTORY for the TensorFlow Embedding Projector.
+
+    Load both at https://projector.tensorflow.org ("Load"). --limit N keeps the N most frequent
+    words of the space; --words FILE exports just the words listed (and their groups, if given).
+
+    Example:
+
+        embedspace export-projector --space word2vec --limit 5000 projector/
+    """
+    from embedspace.export import export_projector
+
+    opened = open_space(space)
+    words, groups = read_word_list(words_file) if words_file is not None else (None, None)
+    vectors, metadata = export_projector(opened, directory, words=words, groups=groups)
+    count = len(words) if words is not None else len(opened)
+    click.echo(f"wrote {vectors} and {metadata} ({count} vectors of {opened.dim} dimensions); "
+               "load them at https://projector.tensorflow.org")
+
+
+def read_word_list(path: Path) -> tuple[list[str], list[str] | None]:
+    """Words (and groups, when every line has ``word<TAB>group``) from a file; blank lines are skipped."""
+    lines = [line.rstrip("\r\n") for line in path.read_text(encoding="utf-8").splitlines()]
+    rows = [line.split("\t", 1) for line in lines if line.strip()]
+    if not rows:
+        raise ValueError(f"{path}: no words in the file")
+    words = [row[0].strip() for row in rows]
+    with_group = [len(row) == 2 for row in rows]
+    if any(with_group) and not all(with_group):
+        raise ValueError(f"{path}: give a group on every line (word<TAB>group) or on none")
+    return words, [row[1].strip() for row in rows] if all(with_group) else None
+
+
+COMMANDS = [plot_command, plot_analogy_command, plot_probe_command, export_projector_command]

@@ -165,11 +165,12 @@ def label_points_2d(ax, coords: np.ndarray, labels: Sequence[str]) -> None:
     per_point = ax.figure.dpi / 72.0
     placed: list[tuple[float, float, float, float]] = []
     points = [(x - 4, y - 4, x + 4, y + 4) for x, y in pixels]
+    frame = tuple(ax.bbox.extents)  # the axes' own box: labels should stay inside it
     for i, label in enumerate(labels):
         spots = LABEL_SPOTS if len(labels) <= MAX_AVOIDED_LABELS else LABEL_SPOTS[:1]
         boxes = [label_box(pixels[i], label, spot, per_point) for spot in spots]
         others = points[:i] + points[i + 1:]
-        costs = [sum(overlap(box, other) for other in placed + others) for box in boxes]
+        costs = [sum(overlap(box, other) for other in placed + others) + outside(box, frame) for box in boxes]
         best = int(np.argmin(costs))
         placed.append(boxes[best])
         dx, dy, ha, va = spots[best]
@@ -184,6 +185,12 @@ def label_box(anchor: np.ndarray, label: str, spot: tuple, per_point: float) -> 
     x = anchor[0] + dx * per_point - {"left": 0.0, "center": width / 2, "right": width}[ha]
     y = anchor[1] + dy * per_point - {"bottom": 0.0, "top": height}[va]
     return x, y, x + width, y + height
+
+
+def outside(box: tuple, frame: tuple) -> float:
+    """Area of ``box`` that lies outside ``frame`` (both x0, y0, x1, y1)."""
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    return area - overlap(box, frame)
 
 
 def overlap(a: tuple, b: tuple) -> float:
@@ -271,7 +278,7 @@ def draw_analogy(ax, xy: dict[str, np.ndarray], point: np.ndarray, words: tuple)
     ax.scatter([point[0]], [point[1]], s=180, marker="*", color="0.2", zorder=3)
     handles.append(Line2D([], [], marker="*", markersize=12, color="0.2", linestyle="", label=f"{a} − {b} + {c}"))
     ax.margins(0.15)
-    labels = [*xy, f"nearest: {nearest} ({score:.2f})"]
+    labels = [*xy, f"nearest: {nearest} (cosine {score:.2f})"]
     label_points_2d(ax, np.vstack([np.array(list(xy.values())), point[None, :]]), labels)
     ax.set_aspect("equal", adjustable="datalim")  # equal scales keep parallel arrows parallel
     ax.grid(True, alpha=0.25)

@@ -83,7 +83,7 @@ def test_plot_analogy_draws_the_parallelogram(royal):
     np.testing.assert_allclose(star, king - man + woman, atol=1e-6)  # a + (c - b)
     np.testing.assert_allclose(star, queen, atol=1e-6)  # planted: the analogy is exact here
     notes = [t.get_text() for t in ax.texts]
-    assert "nearest: queen (1.00)" in notes and {"king", "man", "woman", "queen"} <= set(notes)
+    assert "nearest: queen (cosine 1.00)" in notes and {"king", "man", "woman", "queen"} <= set(notes)
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["man → woman", "king → queen", "king + (woman − man)", "king − man + woman"]
     assert ax.get_xlabel().startswith("PC1")
