@@ -1,6 +1,7 @@
 """Pictures and exports: plot, plot-analogy, plot-probe, export-projector."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -174,8 +175,9 @@ def export_projector_command(directory: Path, words_file: Path | None, space: st
 
     opened = open_space(space)
     words, groups = read_word_list(words_file) if words_file is not None else (None, None)
-    vectors, metadata = export_projector(opened, directory, words=words, groups=groups)
     count = len(words) if words is not None else len(opened)
+    with click.progressbar(length=count, label="writing vectors.tsv", file=sys.stderr) as bar:
+        vectors, metadata = export_projector(opened, directory, words=words, groups=groups, progress=bar.update)
     click.echo(f"wrote {vectors} and {metadata} ({count} vectors of {opened.dim} dimensions); "
                "load them at https://projector.tensorflow.org")
 

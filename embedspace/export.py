@@ -21,7 +21,7 @@ import csv
 import logging
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 VECTOR_FORMAT = "%.7g"  # float32 keeps about 7 significant digits
+BLOCK_ROWS = 4096  # rows formatted at a time (memory stays small; progress is reported per block)
+
+Progress = Callable[[int], None]  # progress(rows just written)
 
 
 @contextlib.contextmanager
@@ -68,15 +71,22 @@ def escape_key(key: str) -> str:
     return key
 
 
-def write_vectors_tsv(path: str | os.PathLike, vectors: np.ndarray) -> Path:
-    """``vectors`` [N, D] as tab-separated floats, one row per line, no header."""
+def write_vectors_tsv(path: str | os.PathLike, vectors: np.ndarray, progress: Progress | None = None) -> Path:
+    """``vectors`` [N, D] as tab-separated floats, one row per line, no header.
+
+    ``progress(rows)`` is called after each block of rows with the number just written.
+    """
     vectors = np.asarray(vectors)
     if vectors.ndim != 2 or vectors.shape[0] == 0:
         raise ValueError(f"expected a non-empty [N, D] array of vectors, got shape {vectors.shape}")
-    if not np.all(np.isfinite(vectors)):
-        raise ValueError("the vectors contain NaN or infinite values, which the Projector cannot read")
     with atomic_output(path) as out:
-        np.savetxt(out, vectors, fmt=VECTOR_FORMAT, delimiter="\t")
+        for start in range(0, vectors.shape[0], BLOCK_ROWS):
+            block = vectors[start:start + BLOCK_ROWS]  # [B, D]
+            if not np.all(np.isfinite(block)):
+                raise ValueError("the vectors contain NaN or infinite values, which the Projector cannot read")
+            np.savetxt(out, block, fmt=VECTOR_FORMAT, delimiter="\t")
+            if progress is not None:
+                progress(block.shape[0])
     return Path(path)
 
 
@@ -101,7 +111,7 @@ def write_metadata_tsv(path: str | os.PathLike, columns: dict[str, Sequence[str]
 
 def export_projector(space: Space, directory: str | os.PathLike, limit: int | None = None,
                      words: Sequence[str] | None = None, groups: Sequence[str] | None = None,
-                     ) -> tuple[Path, Path]:
+                     progress: Progress | None = None) -> tuple[Path, Path]:
     """Write ``vectors.tsv`` and ``metadata.tsv`` of ``space`` into ``directory``.
 
     Parameters
@@ -116,6 +126,8 @@ def export_projector(space: Space, directory: str | os.PathLike, limit: int | No
         Export these keys, in this order, instead of the whole vocabulary (an unknown one raises).
     groups : sequence of str, optional
         One label per exported key; adds a second metadata column (and so a header line).
+    progress : callable, optional
+        ``progress(rows)`` after each block of vectors written.
 
     Returns
     -------
@@ -140,7 +152,7 @@ def export_projector(space: Space, directory: str | os.PathLike, limit: int | No
         raise ValueError(f"{len(groups)} groups for {len(keys)} words")
     rows = space.vectors[:len(keys)] if words is None else space[keys]  # [N, D]
     directory = Path(directory)
-    vectors_path = write_vectors_tsv(directory / "vectors.tsv", rows)
+    vectors_path = write_vectors_tsv(directory / "vectors.tsv", rows, progress)
     columns = {"word": keys} if groups is None else {"word": keys, "group": list(groups)[:len(keys)]}
     metadata_path = write_metadata_tsv(directory / "metadata.tsv", columns)
     log.info("wrote %d vectors of %d dimensions to %s", len(keys), rows.shape[1], directory)
