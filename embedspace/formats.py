@@ -9,7 +9,8 @@ Formats (``FORMATS``), detected from content by :func:`detect_format`:
 
 ``word2vec-bin``
     ``"V D\\n"``, then V records ``key + b" " + D little-endian float32`` (an optional ``"\\n"`` after
-    each vector, as the original C tool writes). Read with numpy directly, not record by record.
+    each vector, as the original C tool writes). Read straight into one numpy array (see
+    :func:`read_binary_records`), several times faster than gensim's reader.
 ``word2vec-txt`` / ``fasttext``
     ``"V D\\n"``, then V lines ``key x1 ... xD``. fastText's ``.vec`` is the same layout.
 ``glove``
@@ -143,32 +144,41 @@ def read_word2vec_binary(path: Path, limit: int | None = None) -> tuple[list[str
         with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as buf:
             count, dim = read_header(path, buf.readline())
             n = count if limit is None else min(count, limit)
-            key_bytes, offsets = scan_binary_records(path, buf, buf.tell(), n, count, dim)
+            key_bytes, vectors = read_binary_records(path, buf, buf.tell(), n, count, dim)
             keys = decode_keys(path, key_bytes)
-            vectors = gather_rows(buf, offsets, dim)
     check_finite(path, vectors, where="record")
     return keys, vectors
 
 
-def scan_binary_records(path: Path, buf: mmap.mmap, start: int, n: int, count: int,
+def read_binary_records(path: Path, buf: mmap.mmap, start: int, n: int, count: int,
                         dim: int) -> tuple[list[bytes], np.ndarray]:
-    """The key bytes of ``n`` records and the byte offset of each record's vector [n] int64."""
+    """The key bytes of the first ``n`` records, and their vectors [n, D] float32.
+
+    One tight loop: ``find`` the space that ends each key, then copy the vector's bytes straight
+    into the output array (no per-record numpy call, no parsing).
+    """
     size, nbytes = len(buf), 4 * dim
-    room = (size - start) // (nbytes + 1) + 1  # a record takes > nbytes bytes: reading fails by then
-    offsets = np.empty(min(n, room), dtype=np.int64)
+    room = (size - start) // (nbytes + 1)  # a record takes more than nbytes bytes: no more fit
+    vectors = np.empty((min(n, room), dim), dtype="<f4")
     keys: list[bytes] = []
+    source, dest = memoryview(buf), memoryview(vectors.view(np.uint8).reshape(-1))
     find, position = buf.find, start
-    for i in range(n):
-        space = find(b" ", position, position + MAX_KEY_BYTES)
-        if space < 0 or space + 1 + nbytes > size:
-            raise binary_end_error(path, buf, position, i, count, nbytes)
-        keys.append(buf[position:space].lstrip(b"\n"))
-        offsets[i] = space + 1
-        position = space + 1 + nbytes
+    try:
+        for i in range(n):
+            space = find(b" ", position, position + MAX_KEY_BYTES)
+            end = space + 1 + nbytes
+            if space < 0 or end > size:
+                raise binary_end_error(path, buf, position, i, count, nbytes)
+            keys.append(buf[position:space])
+            dest[i * nbytes:(i + 1) * nbytes] = source[space + 1:end]
+            position = end
+    finally:
+        source.release()
+        dest.release()
     if n == count and buf[position:].strip():
         raise FormatError(path, f"header count mismatch: header says {count} vectors, but more data follows "
                                 f"record {count}", record=count + 1)
-    return keys, offsets
+    return keys, vectors.astype(np.float32, copy=False)
 
 
 def binary_end_error(path: Path, buf: mmap.mmap, position: int, i: int, count: int, nbytes: int) -> FormatError:
@@ -183,39 +193,28 @@ def binary_end_error(path: Path, buf: mmap.mmap, position: int, i: int, count: i
 
 
 def decode_keys(path: Path, key_bytes: list[bytes]) -> list[str]:
-    """UTF-8 keys; a bad key, an empty one or one with a line break is named by its record."""
+    """UTF-8 keys, leading newlines dropped (the C tool ends each vector with one).
+
+    A key that is not UTF-8, is empty, or holds a line break is named by its record.
+    """
     try:
-        keys = b"\n".join(key_bytes).decode("utf-8").split("\n")
+        text = b" ".join(key_bytes).decode("utf-8")  # keys hold no spaces
     except UnicodeDecodeError:
-        keys = []
-    if len(keys) == len(key_bytes) and all(keys):
-        return keys
+        text = None
+    if text is not None and "\n" not in text and "  " not in f" {text} ":  # the common case, at C speed
+        return text.split(" ") if key_bytes else []
+    if text is not None:
+        keys = [key.lstrip("\n") for key in text.split(" ")]
+        if all(key and "\n" not in key for key in keys):
+            return keys
     for record, raw in enumerate(key_bytes, start=1):
         try:
-            key = raw.decode("utf-8")
+            key = raw.decode("utf-8").lstrip("\n")
         except UnicodeDecodeError as error:
             raise FormatError(path, f"bad UTF-8 in key {shorten(raw)}: {error.reason}", record=record) from None
         if not key or "\n" in key:
             raise FormatError(path, f"bad key {shorten(raw)}: empty or holds a line break", record=record)
     raise AssertionError("unreachable: some key failed to decode")
-
-
-def gather_rows(buf: mmap.mmap, offsets: np.ndarray, dim: int) -> np.ndarray:
-    """Copy the float32 vectors starting at byte ``offsets`` [n] into one array [n, D].
-
-    Offsets are rarely multiples of 4, so rows are grouped by ``offset % 4``: within a group the
-    file is one (unaligned) float32 array, and a sliding window of D floats picks rows without copying.
-    """
-    out = np.empty((len(offsets), dim), dtype=np.float32)
-    for shift in range(4):
-        rows = np.flatnonzero(offsets % 4 == shift)
-        if rows.size == 0:
-            continue
-        floats = np.frombuffer(buf, dtype="<f4", count=(len(buf) - shift) // 4, offset=shift)  # [size/4]
-        windows = np.lib.stride_tricks.sliding_window_view(floats, dim)  # [size/4 - D + 1, D], a view
-        out[rows] = windows[(offsets[rows] - shift) // 4]
-        del floats, windows  # release the exports of the map before it closes
-    return out
 
 
 def read_text(path: Path, header: bool, limit: int | None = None) -> tuple[list[str], np.ndarray]:

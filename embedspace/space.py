@@ -15,17 +15,38 @@ from embedspace.errors import UnknownKeyError
 log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 64 * 2**20  # rows are processed in chunks of about this many bytes
+CACHE_CHUNK_BYTES = 2**20  # ... or of this many, when each chunk is read twice in a row
 
 
-def chunk_rows(dim: int, itemsize: int = 4) -> int:
+def chunk_rows(dim: int, itemsize: int = 4, cache_sized: bool = False) -> int:
     """Rows per chunk so that one chunk of a [V, dim] matrix takes about ``CHUNK_BYTES``.
+
+    ``cache_sized`` chunks take about ``CACHE_CHUNK_BYTES``, small enough to stay in the CPU cache
+    between two passes over them.
 
     Examples
     --------
-    >>> chunk_rows(300)
-    55924
+    >>> chunk_rows(300), chunk_rows(300, cache_sized=True)
+    (55924, 1024)
     """
-    return max(1024, CHUNK_BYTES // (dim * itemsize))
+    return max(1024, (CACHE_CHUNK_BYTES if cache_sized else CHUNK_BYTES) // (dim * itemsize))
+
+
+def row_norms(block: np.ndarray) -> np.ndarray:
+    """L2 norm of each row: [n, D] -> [n] float32, without an [n, D] temporary."""
+    return np.sqrt(np.einsum("ij,ij->i", block, block))
+
+
+def inverse(norms: np.ndarray) -> np.ndarray:
+    """1 / norms [n], with 0 where a norm is 0.
+
+    Examples
+    --------
+    >>> inverse(np.array([2.0, 0.0], dtype=np.float32))
+    array([0.5, 0. ], dtype=float32)
+    """
+    with np.errstate(divide="ignore"):
+        return np.where(norms > 0, 1.0 / np.maximum(norms, 1e-30), 0.0).astype(np.float32)
 
 
 def read_only(array: np.ndarray) -> np.ndarray:
@@ -69,7 +90,7 @@ class Space:
         if len(index_to_key) != vectors.shape[0]:
             raise ValueError(f"{len(index_to_key)} keys but {vectors.shape[0]} vectors")
         self.index_to_key = list(index_to_key)
-        self.key_to_index = {key: i for i, key in enumerate(self.index_to_key)}
+        self.key_to_index = dict(zip(self.index_to_key, range(len(self.index_to_key))))
         if len(self.key_to_index) != len(self.index_to_key):
             raise ValueError("duplicate keys in index_to_key")
         self.vectors = read_only(vectors)
@@ -118,8 +139,7 @@ class Space:
             norms = np.empty(len(self), dtype=np.float32)
             step = chunk_rows(self.dim)
             for start in range(0, len(self), step):
-                block = self.vectors[start : start + step]
-                norms[start : start + step] = np.sqrt(np.einsum("ij,ij->i", block, block))
+                norms[start : start + step] = row_norms(self.vectors[start : start + step])
             self._norms = read_only(norms)
         return self._norms
 
@@ -143,9 +163,7 @@ class Space:
     @property
     def inverse_norms(self) -> np.ndarray:
         """1 / norm for every row [V]; zero rows get 0 (their cosine with anything is 0)."""
-        norms = self.norms
-        with np.errstate(divide="ignore"):
-            return np.where(norms > 0, 1.0 / np.maximum(norms, 1e-30), 0.0).astype(np.float32)
+        return inverse(self.norms)
 
     def unit(self, keys: str | Sequence[str]) -> np.ndarray:
         """Unit-length vectors of one key [D] or of a list of keys [n, D]."""
@@ -157,7 +175,8 @@ class Space:
     def cosine_scores(self, query: np.ndarray, restrict_vocab: int | None = None) -> np.ndarray:
         """Cosine of every row with each query, chunk by chunk: [D] -> [V] or [Q, D] -> [Q, V].
 
-        Queries need not be unit length; their own norm is divided out.
+        Queries need not be unit length; their own norm is divided out. On a fresh space the
+        first full query computes the row norms in the same pass, so the matrix is read once.
         """
         query = np.asarray(query, dtype=np.float32)
         single = query.ndim == 1
@@ -165,13 +184,19 @@ class Space:
         qnorm = np.linalg.norm(queries, axis=1, keepdims=True)
         queries = queries / np.where(qnorm > 0, qnorm, 1.0)
         n_rows = len(self) if restrict_vocab is None else min(restrict_vocab, len(self))
+        fresh = self._norms is None and n_rows == len(self)
+        norms = np.empty(n_rows, dtype=np.float32) if fresh else self.norms
         scores = np.empty((queries.shape[0], n_rows), dtype=np.float32)
-        inverse = self.inverse_norms
-        step = chunk_rows(self.dim)
+        step = chunk_rows(self.dim, cache_sized=True)
         for start in range(0, n_rows, step):
             stop = min(start + step, n_rows)
-            np.matmul(queries, self.vectors[start:stop].T, out=scores[:, start:stop])  # [Q, D] @ [D, n]
-            scores[:, start:stop] *= inverse[start:stop]
+            block = self.vectors[start:stop]  # [n, D]
+            if fresh:
+                norms[start:stop] = row_norms(block)
+            np.matmul(queries, block.T, out=scores[:, start:stop])  # [Q, D] @ [D, n] -> [Q, n]
+            scores[:, start:stop] *= inverse(norms[start:stop])
+        if fresh:
+            self._norms = read_only(norms)
         return scores[0] if single else scores
 
     def similar_by_vector(self, vector: np.ndarray, topn: int = 10, exclude: Iterable[str] = (),
@@ -189,7 +214,7 @@ class Space:
 
     # -- gensim interop -----------------------------------------------------------------------
     @classmethod
-    def from_keyed_vectors(cls, kv, origin: str = "gensim KeyedVectors", name: str | None = None) -> "Space":
+    def from_keyed_vectors(cls, kv, origin: str = "gensim KeyedVectors", name: str | None = None) -> Space:
         """A Space sharing the keys and vectors of a gensim ``KeyedVectors``."""
         return cls(kv.index_to_key, kv.vectors, origin=origin, name=name)
 

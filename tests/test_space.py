@@ -66,7 +66,9 @@ def test_cosine_scores_match_float64_for_one_and_many_queries(big, small_chunks)
     norms = np.linalg.norm(vectors, axis=1)
     expected = (queries / np.linalg.norm(queries, axis=1, keepdims=True)) @ vectors.T
     expected /= np.where(norms > 0, norms, np.inf)
-    np.testing.assert_allclose(big.cosine_scores(queries), expected, atol=1e-5)
+    assert big._norms is None
+    np.testing.assert_allclose(big.cosine_scores(queries), expected, atol=1e-5)  # fused with the norms
+    np.testing.assert_allclose(big.norms, norms, rtol=1e-6)
     np.testing.assert_allclose(big.cosine_scores(queries[0]), expected[0], atol=1e-5)
     assert big.cosine_scores(queries, restrict_vocab=1500).shape == (3, 1500)
 
