@@ -294,3 +294,41 @@ class Expression:
                      exclude_inputs: bool = True) -> list[tuple[str, float]]:
         """The keys nearest to this expression (see :func:`most_similar`)."""
         return nearest(self.space, self.terms, topn, restrict_vocab, exclude_inputs)
+
+
+def rank_by_centrality(space: Space, keys: Sequence[str]) -> list[tuple[str, float]]:
+    """``keys`` ranked by cosine with the mean of their unit vectors, most central first (gensim's semantics).
+
+    The last one is the odd one out (gensim's ``doesnt_match``).
+
+    Raises
+    ------
+    ValueError
+        With fewer than two keys.
+
+    Examples
+    --------
+    >>> space = Space(["cat", "dog", "mouse", "car"],
+    ...               np.array([[1, 0.1], [1, 0.2], [1, 0.0], [0.1, 1]], dtype=np.float32))
+    >>> [k for k, _ in rank_by_centrality(space, ["cat", "dog", "car", "mouse"])]
+    ['dog', 'cat', 'mouse', 'car']
+    """
+    if len(keys) < 2:
+        raise ValueError(f"give at least two words to compare, got {len(keys)}")
+    unit = space.unit(list(keys))  # [n, D]
+    mean = unit.mean(axis=0)
+    scores = unit @ (mean / np.linalg.norm(mean))  # [n]
+    order = sorted(range(len(keys)), key=lambda i: (-scores[i], i))
+    return [(keys[i], float(scores[i])) for i in order]
+
+
+def similarity(space: Space, first: str, second: str) -> float:
+    """Cosine similarity of two keys.
+
+    Examples
+    --------
+    >>> space = Space(["a", "b"], np.array([[1, 0], [1, 1]], dtype=np.float32))
+    >>> round(similarity(space, "a", "b"), 4)
+    0.7071
+    """
+    return float(space.unit(first) @ space.unit(second))
