@@ -136,40 +136,50 @@ def plot_points(coords: np.ndarray, labels: Sequence[str], groups: Sequence[str]
         members = np.flatnonzero([name is None or g == name for g in (groups or labels)])  # [n]
         ax.scatter(*coords[members].T, color=[colours[i] for i in members], s=40, label=name,
                    edgecolors="white", linewidths=0.7, zorder=3, **extra)
-    if dims == 3:
-        label_points_3d(ax, coords, labels)
-    else:
-        ax.margins(0.12)
-        label_points_2d(ax, coords, labels)
-        ax.grid(True, alpha=0.25)
     names_of_axes = axis_labels or [f"dimension {i + 1}" for i in range(dims)]
     ax.set_xlabel(names_of_axes[0], fontsize=LABEL_SIZE)
     ax.set_ylabel(names_of_axes[1], fontsize=LABEL_SIZE)
-    if dims == 3:
-        ax.set_zlabel(names_of_axes[2], fontsize=LABEL_SIZE)
     ax.set_title(title or f"{len(labels)} words", fontsize=TITLE_SIZE)
     if groups is not None:
         ax.legend(fontsize=TEXT_SIZE, framealpha=0.85, loc="best")
+    if dims == 3:
+        ax.set_zlabel(names_of_axes[2], fontsize=LABEL_SIZE)
+        label_points_3d(ax, coords, labels)
+    else:
+        ax.margins(0.12)
+        ax.grid(True, alpha=0.25)
+        label_points_2d(ax, coords, labels)  # last: it measures the finished layout
     return ax
 
 
 # offsets (points) and alignments tried in turn for a label: right-above, right-below, left-above, ...
 LABEL_SPOTS = ((5, 3, "left", "bottom"), (5, -3, "left", "top"), (-5, 3, "right", "bottom"),
-               (-5, -3, "right", "top"), (0, 7, "center", "bottom"), (0, -7, "center", "top"))
+               (-5, -3, "right", "top"), (0, 7, "center", "bottom"), (0, -7, "center", "top"),
+               (7, -5, "left", "bottom"), (-7, -5, "right", "bottom"))
 
 
-def label_points_2d(ax, coords: np.ndarray, labels: Sequence[str]) -> None:
-    """Write each label beside its point, trying a few spots so labels avoid each other and the points."""
+def label_points_2d(ax, coords: np.ndarray, labels: Sequence[str], segments: Sequence[tuple] = ()) -> None:
+    """Write each label beside its point, trying a few spots so labels avoid each other and the points.
+
+    ``segments`` are ``(start, end)`` pairs of data coordinates (arrows) that labels also avoid.
+    Call it once everything else is on the axes: it lays out the figure to measure where points land.
+    """
+    engine = ax.figure.get_layout_engine()
+    if engine is not None:
+        engine.execute(ax.figure)  # final axes size, so pixel distances are those of the saved picture
     ax.autoscale_view()
+    ax.apply_aspect()
     pixels = ax.transData.transform(coords)  # [N, 2] display coordinates
     per_point = ax.figure.dpi / 72.0
     placed: list[tuple[float, float, float, float]] = []
-    points = [(x - 4, y - 4, x + 4, y + 4) for x, y in pixels]
+    along = np.linspace(0.0, 1.0, 12)[:, None]  # [12, 1]
+    path_points = [ax.transData.transform(np.asarray(a) + along * (np.asarray(b) - np.asarray(a))) for a, b in segments]
+    points = [(x - 4, y - 4, x + 4, y + 4) for x, y in np.vstack([pixels, *path_points])]
     frame = tuple(ax.bbox.extents)  # the axes' own box: labels should stay inside it
     for i, label in enumerate(labels):
         spots = LABEL_SPOTS if len(labels) <= MAX_AVOIDED_LABELS else LABEL_SPOTS[:1]
         boxes = [label_box(pixels[i], label, spot, per_point) for spot in spots]
-        others = points[:i] + points[i + 1:]
+        others = points[:i] + points[i + 1:]  # every point but this label's own, and the arrows
         costs = [sum(overlap(box, other) for other in placed + others) + outside(box, frame) for box in boxes]
         best = int(np.argmin(costs))
         placed.append(boxes[best])
@@ -179,12 +189,21 @@ def label_points_2d(ax, coords: np.ndarray, labels: Sequence[str]) -> None:
 
 
 def label_box(anchor: np.ndarray, label: str, spot: tuple, per_point: float) -> tuple[float, float, float, float]:
-    """Approximate display box (x0, y0, x1, y1) of ``label`` written at ``spot`` from ``anchor``."""
+    """Display box (x0, y0, x1, y1) of ``label`` written at ``spot`` from ``anchor``, with a 2-point margin."""
     dx, dy, ha, va = spot
-    width, height = 0.6 * TEXT_SIZE * len(label) * per_point, 1.2 * TEXT_SIZE * per_point
+    width, height = (text_width(label) + 4) * per_point, (1.2 * TEXT_SIZE + 2) * per_point
     x = anchor[0] + dx * per_point - {"left": 0.0, "center": width / 2, "right": width}[ha]
     y = anchor[1] + dy * per_point - {"bottom": 0.0, "top": height}[va]
     return x, y, x + width, y + height
+
+
+def text_width(label: str) -> float:
+    """Width in points of ``label`` at the label font size (measured on the glyphs, no renderer needed)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import text_to_path
+
+    width, _, _ = text_to_path.get_text_width_height_descent(label, FontProperties(size=TEXT_SIZE), ismath=False)
+    return width
 
 
 def outside(box: tuple, frame: tuple) -> float:
@@ -250,10 +269,10 @@ def plot_analogy(space: Space | Mapping[str, np.ndarray], a: str, b: str, c: str
     xy = dict(zip(shown, pca.transform(unit)))
     point = pca.transform(target[None, :])[0]
     ax = new_axes(ax, figsize=(7.5, 6.0))
-    draw_analogy(ax, xy, point, (a, b, c, expected, nearest, score))
     ax.set_xlabel(pca.axis_labels()[0], fontsize=LABEL_SIZE)
     ax.set_ylabel(pca.axis_labels()[1], fontsize=LABEL_SIZE)
     ax.set_title(title or f"{a} − {b} + {c} ≈ {nearest}", fontsize=TITLE_SIZE)
+    draw_analogy(ax, xy, point, (a, b, c, expected, nearest, score))
     return ax
 
 
@@ -278,11 +297,12 @@ def draw_analogy(ax, xy: dict[str, np.ndarray], point: np.ndarray, words: tuple)
     ax.scatter([point[0]], [point[1]], s=180, marker="*", color="0.2", zorder=3)
     handles.append(Line2D([], [], marker="*", markersize=12, color="0.2", linestyle="", label=f"{a} − {b} + {c}"))
     ax.margins(0.15)
-    labels = [*xy, f"nearest: {nearest} (cosine {score:.2f})"]
-    label_points_2d(ax, np.vstack([np.array(list(xy.values())), point[None, :]]), labels)
     ax.set_aspect("equal", adjustable="datalim")  # equal scales keep parallel arrows parallel
     ax.grid(True, alpha=0.25)
     ax.legend(handles=handles, fontsize=TEXT_SIZE, framealpha=0.85, loc="best")
+    labels = [*xy, f"nearest: {nearest} (cosine {score:.2f})"]
+    segments = [(start, end) for start, end, *_ in arrows]
+    label_points_2d(ax, np.vstack([np.array(list(xy.values())), point[None, :]]), labels, segments)
 
 
 # -- probes --------------------------------------------------------------------------------------
