@@ -20,11 +20,11 @@ import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
-from embedspace.errors import EmbedspaceError
+from embedspace.errors import EmbedspaceError, UnknownKeyError
 from transformer.config import TransformerConfig
 
 log = logging.getLogger(__name__)
@@ -119,12 +119,14 @@ class Encoder:
                             [list(e.tokens) for e in batch.encodings])
 
     def forward(self, batch: EncodedBatch):
-        """The model on a batch: ``(last hidden states [B, T, C], cache)`` with the cache's
-        ``hidden_states`` (L+1 arrays [B, T, C]) and ``attentions`` (L arrays [B, H, T, T])."""
+        """The model on a batch: ``(out, cache)`` as :func:`transformer.model.forward` gives them, whose
+        ``cache.hidden_states`` are L+1 arrays [B, T, C] and ``cache.attentions`` L arrays [B, H, T, T]."""
         from transformer.model import forward
+        from transformer.threads import blas_threads_for, matmul_flops
 
         mask = None if batch.attention_mask.all() else batch.attention_mask
-        return forward(self.params, batch.ids, self.cfg, attention_mask=mask)
+        with blas_threads_for(matmul_flops(batch.ids.size, self.cfg.n_embd, self.cfg.n_inner)):  # largest product
+            return forward(self.params, batch.ids, self.cfg, attention_mask=mask)
 
     def run(self, texts: Sequence[str], batch_size: int = BATCH_SIZE) -> list[EncoderRun]:
         """Every layer's hidden states and attentions for each text, without padding.
@@ -183,7 +185,7 @@ class Encoder:
 
     def sentence_embeddings(self, texts: Sequence[str], batch_size: int = BATCH_SIZE,
                             progress: Callable[[int], None] | None = None) -> np.ndarray:
-        """[N, C] one vector per text: last hidden states mean-pooled over real tokens, then L2-normalised.
+        """[N, C] one vector per text: the last layer's hidden states mean-pooled over real tokens, then L2-normalised.
 
         This is how all-MiniLM-L6-v2 is meant to be used (sentence-transformers' mean pooling).
         ``progress(n)`` is called after each batch with the number of texts it held.
@@ -191,8 +193,8 @@ class Encoder:
         texts = _text_list(texts)
         out = np.empty((len(texts), self.cfg.n_embd), dtype=np.float32)
         for rows, batch in self.batches(texts, batch_size):
-            last, _ = self.forward(batch)                                # [B, T, C]
-            out[rows] = mean_pool(last, batch.attention_mask)
+            _, cache = self.forward(batch)
+            out[rows] = mean_pool(cache.hidden_states[-1], batch.attention_mask)  # [B, T, C] -> [B, C]
             if progress is not None:
                 progress(len(rows))
         return l2_normalise(out)
@@ -270,4 +272,68 @@ def load_encoder(name: str = "minilm") -> Encoder:
 
 
 def _load_mini() -> Encoder:
-    raise EmbedspaceError("the mini GPT model is not available yet (its loader, embedspace/mini.py, is missing)")
+    from embedspace.mini import load_mini_model
+
+    model = load_mini_model()
+    return Encoder("mini", model.cfg, model.params, WordLevel(model.tokenizer, model.cfg.n_ctx))
+
+
+class WordEncoding(NamedTuple):
+    """One text for the mini GPT: ``<bos>`` then its words."""
+
+    ids: tuple[int, ...]
+    tokens: tuple[str, ...]
+
+
+class WordLevel:
+    """The mini GPT's word-level tokenizer, as an Encoder needs it: ``<bos>`` first, at most ``max_length`` tokens.
+
+    Parameters
+    ----------
+    tokenizer : transformer.word_tokenizer.WordTokenizer
+    max_length : int
+        The model's context length; longer texts keep their first ``max_length`` tokens.
+    """
+
+    def __init__(self, tokenizer, max_length: int):
+        self.tokenizer = tokenizer
+        self.max_length = max_length
+
+    def encode(self, text: str) -> WordEncoding:
+        """``<bos>`` and the ids of ``text``'s words (unknown words become ``<unk>``)."""
+        ids = self.tokenizer.encode(text, add_bos=True)
+        if len(ids) > self.max_length:
+            log.warning("text truncated to %d tokens: %.40r...", self.max_length, text)
+            ids = ids[: self.max_length]
+        return WordEncoding(tuple(ids), tuple(self.tokenizer.id_to_token[i] for i in ids))
+
+    def encode_batch(self, texts: list[str]):
+        """Texts padded to the longest (with ``<eos>``, masked out), as :class:`transformer.wordpiece.Batch`."""
+        from transformer.wordpiece import Batch
+
+        return Batch.from_encodings([self.encode(t) for t in texts], pad_id=self.tokenizer.eos_id)
+
+    def tokens(self, text: str) -> list[str]:
+        """``<bos>`` and the words of ``text`` as the model sees them."""
+        return list(self.encode(text).tokens)
+
+    def pieces(self, word: str) -> list[int]:
+        """The id of each word of ``word``; a word outside the vocabulary is an UnknownKeyError."""
+        ids = self.tokenizer.encode(word)
+        if not ids:
+            raise ValueError(f"{word!r} has no words")
+        from transformer.word_tokenizer import split_words
+
+        for token_id, token in zip(ids, split_words(word)):
+            if token_id == self.tokenizer.unk_id:
+                raise UnknownKeyError(token, self.tokenizer.id_to_token, space="mini")
+        return ids
+
+    def word_positions(self, text: str, word: str) -> list[int]:
+        """Positions of the first occurrence of ``word``'s tokens in ``encode(text)``; ValueError when absent."""
+        wanted, ids = self.pieces(word), list(self.encode(text).ids)
+        for start in range(len(ids) - len(wanted) + 1):
+            if ids[start : start + len(wanted)] == wanted:
+                return list(range(start, start + len(wanted)))
+        raise ValueError(f"{word!r} is not a word of the text {text!r} (its words: {' '.join(self.tokens(text)[1:])})")
+

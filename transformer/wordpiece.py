@@ -42,6 +42,27 @@ class Batch:
         """[B] real tokens per text."""
         return self.attention_mask.sum(axis=1)
 
+    @classmethod
+    def from_encodings(cls, encodings, pad_id: int) -> Batch:
+        """Pad ``encodings`` (anything with ``.ids``) on the right to the longest.
+
+        Examples
+        --------
+        >>> Batch.from_encodings([Encoding((5, 6), ("a", "b"), ((0, 1), (2, 3)), (0, 1)),
+        ...                       Encoding((7,), ("c",), ((0, 1),), (0,))], pad_id=0).ids.tolist()
+        [[5, 6], [7, 0]]
+        """
+        encodings = tuple(encodings)
+        if not encodings:
+            raise ValueError("no texts to encode")
+        width = max(len(e.ids) for e in encodings)
+        ids = np.full((len(encodings), width), pad_id, dtype=np.int64)         # [B, T]
+        mask = np.zeros((len(encodings), width), dtype=np.int64)               # [B, T]
+        for row, enc in enumerate(encodings):
+            ids[row, : len(enc.ids)] = enc.ids
+            mask[row, : len(enc.ids)] = 1
+        return cls(ids=ids, attention_mask=mask, encodings=encodings)
+
 
 class WordPiece:
     """The MiniLM tokenizer: text -> word pieces and ids (``[CLS]``/``[SEP]`` added, batches padded).
@@ -90,17 +111,8 @@ class WordPiece:
 
     def encode_batch(self, texts: list[str]) -> Batch:
         """``texts`` padded to the longest: ids and attention mask [B, T], plus each unpadded encoding."""
-        if not texts:
-            raise ValueError("no texts to encode")
         raw = self._tok.encode_batch([_checked(t) for t in texts])
-        encodings = tuple(self._encoding(e, t) for e, t in zip(raw, texts))
-        width = max(len(e.ids) for e in encodings)
-        ids = np.full((len(encodings), width), self.pad_id, dtype=np.int64)    # [B, T]
-        mask = np.zeros((len(encodings), width), dtype=np.int64)                # [B, T]
-        for row, enc in enumerate(encodings):
-            ids[row, : len(enc.ids)] = enc.ids
-            mask[row, : len(enc.ids)] = 1
-        return Batch(ids=ids, attention_mask=mask, encodings=encodings)
+        return Batch.from_encodings((self._encoding(e, t) for e, t in zip(raw, texts)), self.pad_id)
 
     def tokens(self, text: str) -> list[str]:
         """The word pieces of ``text``, specials included."""

@@ -1,0 +1,125 @@
+"""MiniLM forward speed: our numpy transformer against PyTorch on the CPU, on identical batches.
+
+1,000 sentences of 8-20 words (generated deterministically from a word list), sorted by length and
+run in batches of 32: real tokens per second. Then one sentence's latency. PyTorch + transformers
+run side by side when importable (e.g. in /work/refvenv); otherwise the figure recorded on this
+machine is shown as the reference. Goals: >= 1.2x PyTorch's tokens/s; one sentence <= 8 ms.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+RECORDED_TORCH_TOKENS_PER_S = 5300.0  # PyTorch 2.x CPU on this 2-core machine (issue 4)
+WORD_LIST = (
+    "the a of and to in is was it for on with as his they at be this from have or by one had not but what all "
+    "were when we there can an your which their said if do will each about how up out them then she many some so "
+    "these would other into has more her two like him see time could no make than first been its who now people "
+    "my made over did down only way find use may water long little very after words called just where most know "
+    "get through back much before go good new write our used me man too any day same right look think also around "
+    "another came come work three word must because does part even place well such here take why things help put "
+    "years different away again off went old number great tell men say small every found still between name should "
+    "home big give air line set own under read last never us left end along while might next sound below saw "
+    "something thought both few those always looked show large often together asked house world going want school "
+    "important until form food keep children feet land side without boy once animals life enough took sometimes "
+    "four head above kind began almost live page got earth need far hand high year mother light parts country "
+    "father let night following picture being study second eyes soon times story boys since white days ever paper "
+    "hard near sentence better best across during today others however sure means knew its try told young miles "
+    "sun ways thing whole hear example heard several change answer room sea against top turned learn point city "
+    "play toward five using himself usually model machine learning tower river bank bright quietly"
+)
+WORDS = WORD_LIST.split()
+
+
+ONE_SENTENCE = "The engineers trained a machine learning model on the data."
+
+
+def make_sentences(n: int = 1000, low: int = 8, high: int = 20, seed: int = 0) -> list[str]:
+    """``n`` sentences of ``low``..``high`` words drawn from :data:`WORDS`, the same for a seed."""
+    rng = np.random.default_rng(seed)
+    sentences = []
+    for length in rng.integers(low, high + 1, size=n):
+        words = rng.choice(WORDS, size=length)
+        sentences.append(" ".join(words).capitalize() + ".")
+    return sentences
+
+
+def batches(encoder, sentences: list[str], batch_size: int = 32) -> list:
+    """The encoder's length-sorted batches (ids and attention masks), built once for both models."""
+    return [batch for _, batch in encoder.batches(sentences, batch_size)]
+
+
+def time_best(fn, repeats: int) -> float:
+    """The fastest of ``repeats`` runs of ``fn()``, in seconds (the machine is shared: noise only adds)."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def torch_model():
+    """transformers' BertModel on the same local checkpoint, or None when torch is not installed."""
+    try:
+        import torch
+        from transformers import BertModel
+    except ImportError:
+        return None
+    from transformer.minilm_files import find_minilm_dir
+
+    model = BertModel.from_pretrained(str(find_minilm_dir()), local_files_only=True, attn_implementation="eager")
+    model.eval()
+    return torch, model
+
+
+def torch_runner(torch, model, batch_list):
+    tensors = [(torch.from_numpy(b.ids), torch.from_numpy(b.attention_mask)) for b in batch_list]
+
+    def run():
+        with torch.inference_mode():
+            for ids, mask in tensors:
+                model(input_ids=ids, attention_mask=mask)
+    return run
+
+
+def run(quick: bool = False) -> list[dict]:
+    from embedspace.encoders import load_encoder
+
+    encoder = load_encoder("minilm")
+    sentences = make_sentences(100 if quick else 1000)
+    batch_list = batches(encoder, sentences)
+    n_tokens = int(sum(b.attention_mask.sum() for b in batch_list))
+    one = batches(encoder, [ONE_SENTENCE])
+
+    def ours(batch_list):
+        def go():
+            for batch in batch_list:
+                encoder.forward(batch)
+        return go
+
+    ours(batch_list[:2])()                                              # warm-up
+    ours_tps = n_tokens / time_best(ours(batch_list), 1)
+    ours_ms = 1e3 * time_best(ours(one), 20)
+
+    torch_side = torch_model()
+    if torch_side is None:
+        ref_tps, ref_ms, source = RECORDED_TORCH_TOKENS_PER_S, None, "recorded (torch not installed)"
+    else:
+        torch, model = torch_side
+        torch_runner(torch, model, batch_list[:2])()                    # warm-up
+        ref_tps = n_tokens / time_best(torch_runner(torch, model, batch_list), 1)
+        ref_ms = 1e3 * time_best(torch_runner(torch, model, one), 20)
+        source = f"torch {torch.__version__}, {torch.get_num_threads()} threads, measured side by side"
+    return [
+        {"name": f"MiniLM forward, {len(sentences)} sentences of 8-20 words, batch 32 (tokens/s)",
+         "ours": round(ours_tps), "reference": round(ref_tps), "ratio": round(ours_tps / ref_tps, 2),
+         "goal": ">= 1.2x", "tokens": n_tokens, "reference_source": source},
+        {"name": f"MiniLM forward, one sentence of {one[0].ids.shape[1]} tokens (ms)",
+         "ours": round(ours_ms, 2), "reference": None if ref_ms is None else round(ref_ms, 2),
+         "ratio": None if ref_ms is None else round(ref_ms / ours_ms, 2), "goal": "<= 8 ms"},
+    ]
