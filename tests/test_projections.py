@@ -199,3 +199,31 @@ def test_project_picks_the_method_by_name(planted):
         project(space, words, "axes")
     with pytest.raises(UnknownKeyError):
         project(space, ["w1", "nope"], "pca")
+
+
+class RecordingUMAP:
+    """Stands in for umap.UMAP to check what our wrapper passes to it (umap-learn is optional)."""
+
+    def __init__(self, **params):
+        self.params = params
+
+    def fit_transform(self, rows):
+        self.fitted = rows
+        return rows[:, : self.params["n_components"]] * 2.0
+
+    def transform(self, rows):
+        return rows[:, : self.params["n_components"]] * 2.0
+
+
+def test_umap_wrapper_clips_neighbours_and_passes_its_parameters(monkeypatch, data):
+    monkeypatch.setitem(sys.modules, "umap", type(sys)("umap"))
+    monkeypatch.setattr(sys.modules["umap"], "UMAP", RecordingUMAP, raising=False)
+    umap = UMAP(n_components=3, n_neighbors=15, normalize=True, random_state=4).fit(data[:6])
+    assert umap.n_neighbors_ == 5
+    assert umap.model_.params == {"n_components": 3, "n_neighbors": 5, "min_dist": 0.1, "metric": "cosine",
+                                  "random_state": 4}
+    np.testing.assert_allclose(np.linalg.norm(umap.model_.fitted, axis=1), 1.0)
+    assert umap.embedding_.shape == (6, 3) and umap.transform(data[6:9]).shape == (3, 3)
+    assert umap.axis_labels() == ["UMAP 1", "UMAP 2", "UMAP 3"]
+    with pytest.raises(ValueError, match="at least 4 words"):
+        UMAP().fit(data[:3])
