@@ -136,7 +136,7 @@ def bench_first_query(folder: Path, count: int) -> list[dict]:
     label = f"{count / 1e6:g}M x {DIM}"
     return [
         row(f"first neighbours query, fresh {label} space (s)", ours["seconds"], gensim["seconds"], "<= 1 s"),
-        row(f"memory growth of that query / matrix size", ours["growth"], gensim["growth"], "<= 1.1x",
+        row("memory growth of that query / matrix size", ours["growth"], gensim["growth"], "<= 1.1x",
             peak_over_matrix={"ours": round(ours["peak"], 2), "gensim": round(gensim["peak"], 2)}),
     ]
 
