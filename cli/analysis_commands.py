@@ -259,10 +259,7 @@ def evaluate_analogies_command(file: str | None, method: str, restrict_vocab: in
 
     opened = open_space(space)
     methods = ["add", "mul"] if method == "both" else [method]
-    with click.progressbar(length=1000, label="evaluating", file=sys.stderr) as bar:
-        def progress(done: int, total: int) -> None:
-            bar.update(int(1000 * done / total) - bar.pos)
-
+    with LazyProgressBar("evaluating") as progress:
         results = evaluate_analogies(opened, file, methods, restrict_vocab, not case_sensitive, unknown_wrong, progress)
     rows = analogy_rows(results)
     if as_json:
@@ -276,6 +273,25 @@ def evaluate_analogies_command(file: str | None, method: str, restrict_vocab: in
     first = next(iter(results.values()))
     click.echo(f"{first.oov} of {first.questions} questions ({100 * first.oov_ratio:.1f}%) have a word outside the "
                f"first {restrict_vocab} keys: " + ("counted wrong" if unknown_wrong else "skipped"))
+
+
+class LazyProgressBar:
+    """A click progress bar on stderr that appears with the first progress report (not before an early error)."""
+
+    def __init__(self, label: str):
+        self.label, self.bar = label, None
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr).__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def __exit__(self, *exc_info) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc_info)
 
 
 def analogy_rows(results: dict) -> list[dict]:
