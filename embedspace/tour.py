@@ -327,6 +327,88 @@ def section_analogy_figure(tour: Tour, section: Section) -> str:
     return f"parallelogram drawn for {', '.join(s.name for s in spaces)}"
 
 
+WORDLISTS = Path(__file__).resolve().parent.parent / "data" / "wordlists"
+NUMBERS = ("one", "two", "three", "four")
+PROBE_PAIRS_SHOWN = 5  # singular/plural or male/female pairs drawn in a probe chart
+
+
+def probe_figure(tour: Tour, charts: list[tuple[str, list[str], np.ndarray, list[str]]], name: str,
+                 caption: str, xlabel: str) -> Figure:
+    """One probe bar chart per space, side by side: (title, words, scores, groups) each."""
+    from embedspace.plots import plot_probe
+
+    tallest = max(len(words) for _, words, _, _ in charts)
+    fig, axes = panels(len(charts), width=5.2, height=1.2 + 0.28 * tallest)
+    for ax, (title, words, scores, groups) in zip(axes, charts):
+        plot_probe(words, scores, groups=groups, ax=ax, title=title, xlabel=xlabel)
+    fig.tight_layout()
+    return tour.save(fig, name, caption)
+
+
+def section_plurality(tour: Tour, section: Section) -> str:
+    """The direction cats - cat: singular/plural pairs, and one..four."""
+    from embedspace.probes import direction_from_expression, order_report, pair_report, read_pairs, score
+
+    pairs = [p for p in read_pairs(WORDLISTS / "plurals.tsv") if p != ("cats", "cat")]  # cats - cat is the probe
+    spaces = usable_spaces(tour, section, ["cats", "cat"])
+    rows, charts, summary = [], [], []
+    for space in spaces:
+        direction = direction_from_expression(space, "cats - cat")
+        pairs_found = pair_report(space, direction, pairs)
+        numbers = [w for w in NUMBERS if w in space]
+        order = order_report(space, direction, numbers) if len(numbers) > 1 else None
+        rows.append([space.name, f"{pairs_found.wins}/{len(pairs_found.rows)}", pairs_found.mean_gap,
+                     pairs_found.effect_size,
+                     ", ".join(f"{w} {s:.2f}" for w, s in order.rows) if order else absent(NUMBERS),
+                     order.spearman if order else ""])
+        shown = pairs_found.rows[:PROBE_PAIRS_SHOWN]
+        words = [w for high, low, _, _ in shown for w in (high, low)] + numbers
+        groups = ["plural", "singular"] * len(shown) + ["number word"] * len(numbers)
+        charts.append((f"{space.name}: along cats − cat", words, score(space, direction, words), groups))
+        summary.append(f"{space.name} {pairs_found.wins}/{len(pairs_found.rows)} plurals win"
+                       + (f", one..four rho {order.spearman:.2f}" if order else ""))
+    section.add(Table(["space", "plural wins", "mean gap", "Cohen's d", "one, two, three, four", "Spearman rho"],
+                      rows, caption=f"Scores are raw dot products with cats − cat; {len(pairs)} singular/plural "
+                                    "pairs from data/wordlists/plurals.tsv (cats/cat itself left out)"))
+    section.add(probe_figure(tour, charts, "probe_plurality.png", "Words scored along cats − cat (dot product): "
+                             "plurals should sit above their singulars, and one < two < three < four",
+                             "dot product with cats − cat"))
+    return "; ".join(summary)
+
+
+def section_gender(tour: Tour, section: Section) -> str:
+    """A gender direction from definitional pairs, scored on held-out family pairs."""
+    from embedspace.probes import direction_from_pairs, pair_report, read_pairs, score
+
+    family = read_pairs(WORDLISTS / "family.tsv")
+    defining = [p for p in read_pairs(WORDLISTS / "gender.tsv") if p not in family]  # held out: family pairs
+    section.add(Note(f"The direction is the mean of {len(defining)} differences female − male "
+                     f"({', '.join(f'{f} − {m}' for f, m in defining[:6])}, ...; data/wordlists/gender.tsv), "
+                     f"leaving out the {len(family)} family pairs it is then tested on (data/wordlists/family.tsv)."))
+    rows, charts, summary = [], [], []
+    for space in tour.spaces(section):
+        known = [p for p in defining if p[0] in space and p[1] in space]
+        if not known:
+            rows.append([space.name, 0, absent(sorted({w for p in defining for w in p})), "", ""])
+            continue
+        direction = direction_from_pairs(space, known)
+        report = pair_report(space, direction, family)
+        rows.append([space.name, len(known), f"{report.wins}/{len(report.rows)}", report.mean_gap, report.effect_size])
+        shown = report.rows[:PROBE_PAIRS_SHOWN + 1]
+        words = [w for female, male, _, _ in shown for w in (female, male)]
+        groups = ["female", "male"] * len(shown)
+        charts.append((f"{space.name}: along the gender direction", words, score(space, direction, words), groups))
+        summary.append(f"{space.name} {report.wins}/{len(report.rows)} female words win")
+    section.add(Table(["space", "defining pairs", "female wins (family pairs)", "mean gap", "Cohen's d"], rows,
+                      caption="Family pairs scored along the gender direction (dot product)"))
+    if not charts:
+        raise Unavailable("no space has the defining pairs")
+    section.add(probe_figure(tour, charts, "probe_gender.png", "Family words scored along the gender direction "
+                             "(dot product): each female word should sit above its male partner",
+                             "dot product with the gender direction"))
+    return "; ".join(summary)
+
+
 FAMILY = (("man", "woman"), ("king", "queen"), ("boy", "girl"), ("father", "mother"), ("uncle", "aunt"),
           ("prince", "princess"))
 
@@ -557,6 +639,13 @@ SECTIONS = (
     SectionSpec("The analogy as a picture", "king − man + woman drawn in two dimensions: the arrow man → woman "
                 "copied onto king should land near queen. The plane is fitted to these words only, so it shows "
                 "their arrangement faithfully but says nothing about the rest of the space.", section_analogy_figure),
+    SectionSpec("The plurality direction", "Subtract cat from cats and you have a direction that, the classic "
+                "demos claim, means 'more than one'. Score other words by their dot product with it: each plural "
+                "should beat its singular, and the number words should rise in order, one < two < three < four.",
+                section_plurality),
+    SectionSpec("The gender direction", "The same idea with many pairs: the mean of woman − man, she − he, "
+                "actress − actor ... is a gender direction. It is tested on family words it was not built from: "
+                "mother should score above father, aunt above uncle.", section_gender),
     SectionSpec("Three dimensions of family", "The first three principal components of male and female family "
                 "words. Look for a consistent offset between each male word and its female partner: if the "
                 "space has a gender direction, the pairs are shifted the same way.", section_pca),
