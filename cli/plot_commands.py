@@ -134,24 +134,31 @@ def plot_analogy_command(a: str, b: str, c: str, expected: str | None, title: st
 @click.argument("words", nargs=-1, required=True)
 @click.option("--direction", "-d", required=True, metavar="EXPR",
               help='The direction, e.g. "cats - cat" or "woman - man".')
+@click.option("--measure", type=click.Choice(["dot", "projection", "cosine"]), default="dot", show_default=True,
+              help="dot: raw dot product (as embedspace probe); projection: length along the unit direction; cosine.")
 @click.option("--title", default=None, help="The picture's title.")
 @out_option
 @space_options
-def plot_probe_command(words: tuple[str, ...], direction: str, title: str | None, out: Path, space: str | None) -> None:
-    """Bars of WORDS sorted by their cosine with a direction (highest at the top).
+def plot_probe_command(words: tuple[str, ...], direction: str, measure: str, title: str | None, out: Path,
+                       space: str | None) -> None:
+    """Bars of WORDS sorted by their score along a direction (highest at the top).
+
+    The scores are those of ``embedspace probe`` (same direction, same measure).
 
     Example:
 
         embedspace plot-probe --direction "cats - cat" dog dogs car cars child children --out plural.png
     """
     from embedspace.plots import plot_probe, save_figure
-    from embedspace.projections import direction_from_text, unit_rows
+    from embedspace.probes import direction_from_expression, score
 
     opened = open_space(space)
     words = list(dict.fromkeys(words))
-    scores = unit_rows(opened[words]) @ direction_from_text(opened, direction)  # [N, D] @ [D] -> cosines [N]
-    ax = plot_probe(words, scores, title=title or f"Words along “{direction}” ({opened.name})",
-                    xlabel=f"cosine with {direction}")
+    found = direction_from_expression(opened, direction)
+    scores = score(opened, found, words, measure)  # [N]
+    measure_label = {"dot": "dot product with", "projection": "projection onto", "cosine": "cosine with"}[measure]
+    ax = plot_probe(words, scores, title=title or f"Words along “{found.name}” ({opened.name})",
+                    xlabel=f"{measure_label} {found.name}")
     save_figure(ax, out)
     click.echo(f"wrote {out}")
 

@@ -316,12 +316,14 @@ class NamedAxes:
     """Coordinates along directions you name: each axis a word, an expression, or a vector.
 
     An axis spelled as text (``"italy - germany"``, ``"king"``, ``"cats - cat + dogs"``) is
-    evaluated in ``space``; a vector [D] (e.g. a probe direction) is taken as it is. Each axis is
-    scaled to unit length, so a coordinate is the length of a row's projection onto it.
+    evaluated in ``space`` as a probe direction is (raw vectors combined, see
+    :func:`direction_from_text`); a :class:`embedspace.probes.Direction` or a vector [D] is taken as
+    it is. Each axis is scaled to unit length, so a coordinate is the length of a row's projection
+    onto it.
 
     Parameters
     ----------
-    axes : sequence of (str or ndarray [D])
+    axes : sequence of (str, probes.Direction or ndarray [D])
         The directions, in order.
     space : Space, optional
         Needed when an axis is spelled as text.
@@ -339,14 +341,14 @@ class NamedAxes:
     directions_ : ndarray [k, D]
         The unit axes (orthonormal when ``orthogonalize``).
     labels_ : list of str
-        A name for each axis (the text, or ``"axis 2"`` for a vector).
+        A name for each axis (the text, a Direction's name, or ``"axis 2"`` for a bare vector).
 
     Examples
     --------
     >>> space = Space(["a", "b", "c"], np.array([[1, 0, 0], [0, 2, 0], [1, 1, 1]], dtype=np.float32))
     >>> axes = NamedAxes(["a", "b - a"], space=space).fit()
     >>> axes.labels_, np.round(axes.transform(space.vectors), 3).tolist()
-    (['a', 'b - a'], [[1.0, -0.707], [0.0, 1.414], [1.0, 0.0]])
+    (['a', 'b - a'], [[1.0, -0.447], [0.0, 1.789], [1.0, 0.447]])
     """
 
     def __init__(self, axes: Sequence[str | np.ndarray], space: Space | None = None,
@@ -362,16 +364,16 @@ class NamedAxes:
         if len(self.axes) == 0:
             raise ValueError("give at least one axis")
         raw = np.stack([self._direction(axis) for axis in self.axes]).astype(np.float64)  # [k, D]
-        self.labels_ = [axis if isinstance(axis, str) else f"axis {i + 1}" for i, axis in enumerate(self.axes)]
+        self.labels_ = [axis_label(axis, i) for i, axis in enumerate(self.axes)]
         self.directions_ = gram_schmidt(raw, self.labels_) if self.orthogonalize else unit_axes(raw, self.labels_)
         return self
 
-    def _direction(self, axis: str | np.ndarray) -> np.ndarray:
+    def _direction(self, axis) -> np.ndarray:
         if isinstance(axis, str):
             if self.space is None:
                 raise ValueError(f"axis {axis!r} is spelled as text: give a space to evaluate it in")
             return direction_from_text(self.space, axis)
-        vector = np.asarray(axis, dtype=np.float64)
+        vector = np.asarray(getattr(axis, "vector", axis), dtype=np.float64)  # a probes.Direction or a vector
         if vector.ndim != 1:
             raise ValueError(f"an axis vector must be 1-D [D], got shape {vector.shape}")
         return vector
@@ -391,6 +393,13 @@ class NamedAxes:
     def axis_labels(self) -> list[str]:
         """The axis names, for plot labels."""
         return list(self.labels_)
+
+
+def axis_label(axis, index: int) -> str:
+    """The text of an axis, a Direction's name, or ``"axis 2"`` for a bare vector."""
+    if isinstance(axis, str):
+        return axis
+    return getattr(axis, "name", None) or f"axis {index + 1}"
 
 
 def unit_axes(raw: np.ndarray, labels: Sequence[str]) -> np.ndarray:
@@ -425,21 +434,21 @@ def gram_schmidt(raw: np.ndarray, labels: Sequence[str], tol: float = 1e-6) -> n
 
 
 def direction_from_text(space: Space, text: str) -> np.ndarray:
-    """The unit vector [D] an axis such as ``"italy - germany"`` names in ``space``.
+    """The vector [D] an axis such as ``"italy - germany"`` names in ``space``.
 
-    The text is read by :func:`embedspace.arithmetic.parse_expression` (``+``, ``-``, weights,
-    quoted keys) and points where gensim's ``most_similar`` query would: the weighted mean of
-    the keys' unit vectors.
+    The same direction as a probe's (:func:`embedspace.probes.direction_from_expression`): the
+    weighted sum of the keys' raw vectors; the expression is read by
+    :func:`embedspace.arithmetic.parse_expression` (``+``, ``-``, weights, quoted keys).
 
     Examples
     --------
     >>> space = Space(["a", "b"], np.array([[2, 0], [0, 3]], dtype=np.float32))
-    >>> [round(float(v), 3) for v in direction_from_text(space, "a - b")]
-    [0.707, -0.707]
+    >>> direction_from_text(space, "a - b").tolist()
+    [2.0, -3.0]
     """
-    from embedspace.arithmetic import parse_expression, query_vector
+    from embedspace.probes import direction_from_expression
 
-    return query_vector(space, parse_expression(text))
+    return direction_from_expression(space, text).vector
 
 
 def make_projection(method: str, n_components: int = 2, axes: Sequence[str | np.ndarray] = (),

@@ -112,6 +112,9 @@ def test_plot_probe(space_dir, tmp_path):
     assert result.exit_code == 0, result.output
     svg = out.read_text()
     assert "cats - cat" in svg and "<svg" in svg
+    result = run("plot-probe", "--direction", "queen - king", "--measure", "cosine", *WORDS, "--space", space_dir,
+                 "--out", out)
+    assert result.exit_code == 0 and "cosine with queen - king" in out.read_text()
     result = run("plot-probe", "--direction", "cats - - cat", "dog", "--space", space_dir, "--out", out)
     assert result.exit_code == 1 and "cats - - cat" in result.output
 

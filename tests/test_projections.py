@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from embedspace.errors import NotInstalled, UnknownKeyError
+from embedspace.probes import direction_from_pairs
 from embedspace.projections import PCA, TSNE, UMAP, NamedAxes, clip_perplexity, project
 from embedspace.space import Space
 
@@ -134,6 +135,14 @@ def test_named_axes_recover_a_planted_direction(planted):
     np.testing.assert_allclose(coords[:, 0], t, atol=1e-5)  # hot - cold points along +u
 
 
+def test_named_axes_accept_probe_directions(planted):
+    space, _, t = planted
+    direction = direction_from_pairs(space, [("hot", "cold")])
+    axes = NamedAxes([direction], space=space).fit()
+    assert axes.labels_ == ["hot - cold"]
+    np.testing.assert_allclose(axes.transform(space[["w4"]])[0, 0], t[4], atol=1e-5)
+
+
 def test_named_axes_accept_vectors_and_words(planted):
     space, u, t = planted
     axes = NamedAxes([u * 3.0, "hot"], space=space).fit()
@@ -170,7 +179,7 @@ def test_named_axes_bad_input(planted):
         NamedAxes(["hott - cold"], space=space).fit()
     with pytest.raises(ValueError, match="at least one axis"):
         NamedAxes([], space=space).fit()
-    with pytest.raises(ValueError, match="cancels out"):
+    with pytest.raises(ValueError, match="cancel out"):
         NamedAxes(["hot - hot"], space=space).fit()
     with pytest.raises(ValueError, match="zero vector"):
         NamedAxes([np.zeros(16)], space=space).fit()
