@@ -594,6 +594,32 @@ def section_attention(tour: Tour, section: Section) -> str:
     return f"strongest blue -> car: block {best[0]}, head {best[1]} ({best[2]:.2f})"
 
 
+TEMPERATURES = (0.5, 1.0, 2.0)
+PROMPT = "and the lord said unto"
+
+
+def section_temperature(tour: Tour, section: Section) -> str:
+    """The mini GPT's next-token distribution after one prompt at T = 0.5, 1, 2."""
+    from embedspace.mini import encode_prompt, generate_text, load_mini_model, next_token_table, special_ids
+    from embedspace.plots import plot_temperatures
+    from transformer.generate import next_token_logits
+
+    model = load_mini_model()
+    logits = next_token_logits(model.params, model.cfg, encode_prompt(model, PROMPT))  # [V]
+    logits[special_ids(model)] = -np.inf  # <unk> and <bos> are never offered as the next word
+    ax = plot_temperatures(logits, model.tokenizer.id_to_token, TEMPERATURES, top_k=10,
+                           title=f"mini GPT: the word after '{PROMPT}'")
+    section.add(tour.save(ax, "temperatures.png", f"Probabilities of the ten likeliest words after '{PROMPT}' "
+                          "at three temperatures: softmax(logits / T)"))
+    table = next_token_table(model, PROMPT, TEMPERATURES, k=5)
+    rows = [[f"T = {t['temperature']:g}", ", ".join(f"{r['token']} ({r['probability']:.2f})" for r in t["tokens"]),
+             generate_text(model, PROMPT, max_tokens=12, temperature=t["temperature"], seed=0)] for t in table]
+    section.add(Table(["temperature", "five likeliest next words", "a continuation (seed 0)"], rows,
+                      caption=f"Prompt: '{PROMPT}'"))
+    top = table[0]["tokens"][0]
+    return f"after '{PROMPT}': {top['token']} ({top['probability']:.2f} at T = {TEMPERATURES[0]:g})"
+
+
 def section_parameters(tour: Tour, section: Section) -> str:
     """GPT-3's parameter tally beside our two models."""
     from transformer.config import PRESETS, count_params
@@ -663,6 +689,10 @@ SECTIONS = (
     SectionSpec("Attention", "Attention decides how much each token reads from every other token. Each panel is "
                 "one head's pattern (rows attend to columns, each row sums to 1); in each block we show the head "
                 "where 'blue' looks most at 'car', the word it describes.", section_attention),
+    SectionSpec("Temperature", "A language model ends with logits, one score per word of its vocabulary; "
+                "softmax(logits / T) turns them into next-word probabilities. Below 1 the temperature T sharpens "
+                "the distribution towards the favourite, above 1 it flattens it towards the long tail. The mini "
+                "GPT trained here continues a King James Bible phrase.", section_temperature),
     SectionSpec("Parameter count", "Where a large language model's parameters live. The embedding matrix is a "
                 "lookup table with one row per token; almost everything else is attention and MLP weights, "
                 "repeated in every block.", section_parameters),
