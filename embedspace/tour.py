@@ -427,12 +427,15 @@ def section_pca(tour: Tour, section: Section) -> str:
             section.add(Note(f"{space.name}: lacks {', '.join(lost)} (left out with their partners)."))
         words = [w for pair in pairs for w in pair]
         groups = ["male", "female"] * len(pairs)
-        coords, pca = project(space, words, "pca", n_components=3)
+        coords, pca = project(space, words, "pca", n_components=3)  # [2P, 3]: male, female, male, ...
         plot_points(coords, words, groups=groups, ax=ax, title=f"{space.name}: family words, PCA",
                     axis_labels=pca.axis_labels())
+        male, female = coords[0::2], coords[1::2]  # [P, 3] each
+        ax.quiver(*male.T, *(female - male).T, color="0.55", linewidth=1.2, arrow_length_ratio=0.12)
     fig.tight_layout()
     section.add(tour.save(fig, "pca_family_3d.png", "Male and female family words in the first three principal "
-                          "components of each space (fitted on these words)"))
+                          "components of each space (fitted on these words); grey arrows run from each male "
+                          "word to its female partner, parallel where the space has one gender offset"))
     return f"3D PCA of {len(FAMILY)} word pairs in {len(spaces)} spaces"
 
 
