@@ -95,6 +95,54 @@ def test_with_minilm_installed_its_sections_run(tour_run):
 
 # -- sections on their own -------------------------------------------------------------------------------
 
+@pytest.fixture
+def tiny_mini(tmp_path, monkeypatch):
+    """A random 1-layer word-level GPT in a data folder of its own (it knows 'cat' but not 'tower')."""
+    from transformer.checkpoint import save_model
+    from transformer.config import TransformerConfig
+    from transformer.model import init_params
+    from transformer.word_tokenizer import WordTokenizer
+
+    tokenizer = WordTokenizer.build(["and the lord said unto moses . the cat sat with cats and a dog"], 40)
+    cfg = TransformerConfig(vocab_size=tokenizer.vocab_size, n_ctx=16, n_embd=8, n_head=2, n_layer=1)
+    save_model(tmp_path / "data" / "mini", init_params(cfg, seed=0), cfg)
+    tokenizer.save(tmp_path / "data" / "mini" / "vocab.txt")
+    monkeypatch.setenv("EMBEDSPACE_DATA", str(tmp_path / "data"))
+    return tmp_path / "out"
+
+
+def run_titled(out_dir, title):
+    out_dir.mkdir(exist_ok=True)
+    return run_section(Tour(out_dir), next(s for s in SECTIONS if s.title == title))
+
+
+def test_temperature_section_with_a_mini_model(tiny_mini):
+    section = run_titled(tiny_mini, "Temperature")
+    assert section.status == "ok", section.summary
+    assert section.figures == ["temperatures.png"]
+    assert (tiny_mini / "temperatures.png").read_bytes()[:8] == PNG_MAGIC
+    table = next(b for b in section.blocks if isinstance(b, Table))
+    assert [row[0] for row in table.rows] == ["T = 0.5", "T = 1", "T = 2"]
+    assert "<unk>" not in " ".join(row[1] for row in table.rows)
+
+
+def test_a_word_missing_from_one_space_is_named_in_its_cell(tiny_mini):
+    section = run_titled(tiny_mini, "Neighbours")
+    assert section.status == "ok", section.summary
+    tower = next(b for b in section.blocks if isinstance(b, Table) and "'tower'" in b.caption)
+    column = tower.headers.index("mini")
+    assert tower.rows[0][column] == "'tower' missing"
+    cat = next(b for b in section.blocks if isinstance(b, Table) and "'cat'" in b.caption)
+    assert cat.rows[0][cat.headers.index("mini")].endswith(")")  # a neighbour and its cosine
+
+
+def test_without_a_mini_model_the_temperature_section_says_so(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMBEDSPACE_DATA", str(tmp_path / "empty"))
+    section = run_titled(tmp_path, "Temperature")
+    assert section.status == "not available"
+    assert "mini" in section.summary and not section.figures
+
+
 def test_a_missing_input_is_reported_not_raised(tmp_path, monkeypatch):
     import embedspace.sources
 
