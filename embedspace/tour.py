@@ -357,7 +357,9 @@ def section_plurality(tour: Tour, section: Section) -> str:
         pairs_found = pair_report(space, direction, pairs)
         numbers = [w for w in NUMBERS if w in space]
         order = order_report(space, direction, numbers) if len(numbers) > 1 else None
-        rows.append([space.name, f"{pairs_found.wins}/{len(pairs_found.rows)}", pairs_found.mean_gap,
+        rows.append([space.name, f"{pairs_found.wins}/{len(pairs_found.rows)}"
+                     + (f" ({len(pairs_found.missing)} pairs missing)" if pairs_found.missing else ""),
+                     pairs_found.mean_gap,
                      pairs_found.effect_size,
                      ", ".join(f"{w} {s:.2f}" for w, s in order.rows) if order else absent(NUMBERS),
                      order.spearman if order else ""])
@@ -393,7 +395,9 @@ def section_gender(tour: Tour, section: Section) -> str:
             continue
         direction = direction_from_pairs(space, known)
         report = pair_report(space, direction, family)
-        rows.append([space.name, len(known), f"{report.wins}/{len(report.rows)}", report.mean_gap, report.effect_size])
+        rows.append([space.name, len(known), f"{report.wins}/{len(report.rows)}"
+                     + (f" ({len(report.missing)} pairs missing)" if report.missing else ""),
+                     report.mean_gap, report.effect_size])
         shown = report.rows[:PROBE_PAIRS_SHOWN + 1]
         words = [w for female, male, _, _ in shown for w in (female, male)]
         groups = ["female", "male"] * len(shown)
@@ -638,9 +642,10 @@ def section_parameters(tour: Tour, section: Section) -> str:
     cfg = PRESETS["gpt3"]
     section.add(Note(
         f"GPT-3's W_E alone is {cfg.vocab_size:,} tokens x {cfg.n_embd:,} dims = {gpt3['W_E']:,} numbers; "
-        f"the whole model has {gpt3['total']:,} parameters ({gpt3['total'] / 1e9:.1f} B). Each of its "
-        f"{cfg.n_layer} blocks holds {(gpt3['attention'] + gpt3['MLP']) / cfg.n_layer / 1e9:.2f} B, "
-        f"two thirds of them in the MLP."))
+        f"the whole model has {gpt3['total']:,} parameters ({gpt3['total'] / 1e9:.1f} B; published as 175 B). "
+        f"Each of its {cfg.n_layer} blocks holds {(gpt3['attention'] + gpt3['MLP']) / cfg.n_layer / 1e9:.2f} B, "
+        f"{gpt3['MLP'] / (gpt3['attention'] + gpt3['MLP']):.0%} of them in the MLP; W_E is "
+        f"{gpt3['W_E'] / gpt3['total']:.2%} of the model."))
     return f"GPT-3: W_E = {gpt3['W_E']:,}, total = {gpt3['total'] / 1e9:.1f} B"
 
 
@@ -784,7 +789,7 @@ INTRO = ("This report shows how meaning lives in three embedding spaces shipped 
 def cell(value) -> str:
     """A table cell as text (floats with 3 decimals)."""
     if isinstance(value, float):
-        return f"{value:.3f}"
+        return "n/a" if np.isnan(value) else f"{value:.3f}"
     return str(value)
 
 
