@@ -192,11 +192,11 @@ class ContextComparison:
         """Curves for a layer-drift chart: label -> one cosine per layer [L+1].
 
         The first ``max_pairs`` context pairs ("1 vs 2"), then each sentence against the
-        static W_E row ("static vs 1").
+        static W_E row ("W_E vs 1").
         """
         curves = {f"{p.a + 1} vs {p.b + 1}": p.cosines for p in self.pairs[:max_pairs]}
         for i, occurrence in enumerate(self.occurrences):
-            curves[f"static vs {i + 1}"] = occurrence.static_cosines
+            curves[f"W_E vs {i + 1}"] = occurrence.static_cosines
         return curves
 
 

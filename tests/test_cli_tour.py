@@ -51,7 +51,7 @@ def test_context_json_has_one_cosine_per_layer_for_each_pair(minilm_available):
 def test_context_table_names_layers_and_pairs(minilm_available):
     result = invoke("context", ML, FASHION, "--word", "model", "--layer", "2", "--topn", "3")
     assert result.exit_code == 0, result.output
-    assert "1 vs 2" in result.output and "static vs 1" in result.output
+    assert "1 vs 2" in result.output and "W_E vs 1" in result.output
     assert "sentence 2, layer 2 neighbours:" in result.output
 
 

@@ -184,7 +184,7 @@ def test_compare_contexts_to_dict_is_plain_json():
 
 def test_layer_drift_curves_have_one_value_per_layer():
     curves = compare_contexts(ToyEncoder(), SENTENCES + ["the big bank"], "bank").layer_drift()
-    assert set(curves) == {"1 vs 2", "1 vs 3", "2 vs 3", "static vs 1", "static vs 2", "static vs 3"}
+    assert set(curves) == {"1 vs 2", "1 vs 3", "2 vs 3", "W_E vs 1", "W_E vs 2", "W_E vs 3"}
     assert all(len(c) == 4 for c in curves.values())
 
 
