@@ -29,7 +29,7 @@ import numpy as np
 
 from embedspace.arithmetic import Term, as_terms, most_similar
 from embedspace.space import Space, top_k
-from transformer.threads import blas_threads_for, matmul_flops
+from transformer.threads import blas_threads_for, matmul_bytes, matmul_flops
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ def most_similar_cosmul(space: Space, positive: Iterable = (), negative: Iterabl
         raise ValueError("3CosMul needs at least one positive key")
     rows = len(space) if restrict_vocab is None else min(restrict_vocab, len(space))
     vectors = space.unit(positives + negatives)  # [T, D]
-    with blas_threads_for(matmul_flops(len(terms), space.dim, rows)):
+    with blas_threads_for(matmul_flops(len(terms), space.dim, rows), matmul_bytes(len(terms), space.dim, rows)):
         cosines = space.cosine_scores(vectors, restrict_vocab)  # [T, R]
     scores = cosmul(cosines[: len(positives)], cosines[len(positives):])  # [R]
     return best_keys(space, scores, terms if exclude_inputs else (), topn)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from embedspace.space import Space, top_k
-from transformer.threads import blas_threads_for, matmul_flops
+from transformer.threads import blas_threads_for, matmul_bytes, matmul_flops
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ def nearest(space: Space, terms: Sequence[Term], topn: int = 10, restrict_vocab:
     """The ``topn`` keys nearest to the query of ``terms`` (see :func:`most_similar`)."""
     query = query_vector(space, terms)  # [D]
     rows = len(space) if restrict_vocab is None else min(restrict_vocab, len(space))
-    with blas_threads_for(matmul_flops(1, space.dim, rows)):
+    with blas_threads_for(matmul_flops(1, space.dim, rows), matmul_bytes(1, space.dim, rows)):
         scores = space.cosine_scores(query, restrict_vocab)  # [R]
     if exclude_inputs:
         inputs = [space.key_to_index[t.key] for t in terms]

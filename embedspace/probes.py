@@ -24,7 +24,7 @@ import numpy as np
 from embedspace.arithmetic import describe, parse_expression
 from embedspace.errors import FormatError
 from embedspace.space import Space, top_k
-from transformer.threads import blas_threads_for, matmul_flops
+from transformer.threads import blas_threads_for, matmul_bytes, matmul_flops
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ def score_all(space: Space, direction: Direction, measure: str = "dot",
     """Scores of every key (of the first ``restrict_vocab``) along ``direction`` [R]."""
     check_measure(measure)
     rows = len(space) if restrict_vocab is None else min(restrict_vocab, len(space))
-    with blas_threads_for(matmul_flops(1, space.dim, rows)):
+    with blas_threads_for(matmul_flops(1, space.dim, rows), matmul_bytes(1, space.dim, rows)):
         if measure == "cosine":
             return space.cosine_scores(direction.vector, restrict_vocab)
         raw = space.vectors[:rows] @ direction.vector  # [R, D] @ [D] -> [R]

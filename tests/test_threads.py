@@ -1,4 +1,4 @@
-"""transformer.threads: small products on one BLAS thread, large ones on every core."""
+"""transformer.threads: small products on one BLAS thread, large ones on the cores that are free."""
 import numpy as np
 import pytest
 
@@ -7,13 +7,14 @@ from transformer import threads
 
 def test_small_product_runs_on_one_thread_and_the_setting_is_restored():
     before = threads.blas_threads()
-    with threads.blas_threads_for(threads.matmul_flops(1, 300, 30_000)) as n:
+    with threads.blas_threads_for(threads.matmul_flops(1, 300, 30_000), threads.matmul_bytes(1, 300, 30_000)) as n:
         assert n == 1
         assert threads.blas_threads() == 1
     assert threads.blas_threads() == before
 
 
-def test_large_product_gets_every_core():
+def test_large_product_gets_every_free_core(monkeypatch):
+    monkeypatch.setattr(threads, "other_runnable", lambda: 0)
     with threads.limit_threads(1):
         with threads.blas_threads_for(threads.matmul_flops(20_000, 300, 30_000)) as n:
             assert n == threads.cpu_count()
@@ -21,10 +22,30 @@ def test_large_product_gets_every_core():
         assert threads.blas_threads() == 1
 
 
-def test_threshold_is_the_boundary():
-    assert threads.threads_for(threads.SMALL_PRODUCT_FLOPS - 1) == 1
-    assert threads.threads_for(threads.SMALL_PRODUCT_FLOPS) == threads.cpu_count()
-    assert threads.threads_for(10, small=5) == threads.cpu_count()
+def test_busy_cores_are_left_alone(monkeypatch):
+    large = threads.matmul_flops(20_000, 300, 30_000)
+    monkeypatch.setattr(threads, "cpu_count", lambda: 4)
+    monkeypatch.setattr(threads, "other_runnable", lambda: 1)
+    assert threads.threads_for(large) == 3
+    monkeypatch.setattr(threads, "other_runnable", lambda: 9)
+    assert threads.threads_for(large) == 1
+    monkeypatch.setattr(threads, "other_runnable", lambda: None)  # cannot tell: every core
+    assert threads.threads_for(large) == 4
+
+
+def test_threshold_counts_arithmetic_and_memory_traffic(monkeypatch):
+    monkeypatch.setattr(threads, "other_runnable", lambda: 0)
+    limit = threads.PARALLEL_AFTER_S
+    assert threads.threads_for(0.99 * limit * threads.CORE_FLOPS_PER_S) == 1
+    assert threads.threads_for(1.01 * limit * threads.CORE_FLOPS_PER_S) == threads.cpu_count()
+    # a matrix-vector product over 3 M x 300 floats is cheap in flops but reads 3.6 GB
+    assert threads.threads_for(threads.matmul_flops(3_000_000, 300, 1),
+                               threads.matmul_bytes(3_000_000, 300, 1)) == threads.cpu_count()
+
+
+def test_other_runnable_reads_the_machine():
+    others = threads.other_runnable()
+    assert others is None or others >= 0
 
 
 def test_results_do_not_depend_on_the_thread_count():
@@ -39,14 +60,12 @@ def test_results_do_not_depend_on_the_thread_count():
 
 def test_limit_restored_after_an_exception():
     before = threads.blas_threads()
-    with pytest.raises(RuntimeError):
-        with threads.limit_threads(1):
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), threads.limit_threads(1):
+        raise RuntimeError("boom")
     assert threads.blas_threads() == before
 
 
 @pytest.mark.parametrize("n", [0, -2])
 def test_bad_thread_count_is_a_value_error(n):
-    with pytest.raises(ValueError, match="at least 1"):
-        with threads.limit_threads(n):
-            pass
+    with pytest.raises(ValueError, match="at least 1"), threads.limit_threads(n):
+        pass

@@ -2,9 +2,13 @@
 
 On a machine with few cores that other processes share, a small product that OpenBLAS spreads
 over every core waits for a core that is busy: on a 2-core machine a 0.013 ms product took
-6.7 ms with 2 threads while the other core ran something else. Small products therefore run on
-one thread, large ones on every core (a large product split over a busy core still finishes in
-about the time one thread would take, while a free core almost halves it).
+6.7 ms with 2 threads while the other core ran something else. So:
+
+- a product estimated to take under ``PARALLEL_AFTER_S`` on one thread runs on one thread;
+- a larger one runs on the cores no other process is running on right now (Linux: the runnable
+  count of ``/proc/loadavg`` minus this process's own running threads), at least one.
+
+Either way a busy core costs at most what losing that core costs: about 2x on a 2-core machine.
 
 threadpoolctl is imported inside the functions, so importing this module costs nothing.
 
@@ -26,10 +30,11 @@ from collections.abc import Iterator
 
 log = logging.getLogger(__name__)
 
-# Products below this many floating-point operations run on one thread. At ~30 GFLOP/s per core
-# a product of 1e9 flops takes ~30 ms on one thread, several times a scheduler time slice (3-6 ms),
-# so a thread parked behind a busy core can no longer dominate its cost.
-SMALL_PRODUCT_FLOPS = 1e9
+# A product estimated to take less than this on one thread stays on one thread: 20 ms is several
+# scheduler time slices (3-6 ms), so a thread parked behind a busy core cannot dominate a larger one.
+PARALLEL_AFTER_S = 0.020
+CORE_FLOPS_PER_S = 30e9  # a conservative float32 rate of one core (AVX2/AVX-512 sgemm)
+CORE_BYTES_PER_S = 10e9  # a conservative memory bandwidth of one core (what a matrix-vector product needs)
 
 _controller = None
 
@@ -42,17 +47,42 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-def threads_for(flops: float, small: float = SMALL_PRODUCT_FLOPS) -> int:
-    """Threads a product of ``flops`` floating-point operations should use: 1 if small, else all cores.
+def one_thread_seconds(flops: float, nbytes: float = 0.0) -> float:
+    """Estimated time of a product on one core: bound by arithmetic or by memory traffic."""
+    return max(flops / CORE_FLOPS_PER_S, nbytes / CORE_BYTES_PER_S)
+
+
+def other_runnable() -> int | None:
+    """Tasks running or ready to run on this machine now, other than this process's own (Linux; else None)."""
+    try:
+        with open("/proc/loadavg") as loadavg:
+            running = int(loadavg.read().split()[3].split("/")[0])
+        ours = 0
+        for task in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{task}/stat") as stat:
+                ours += stat.read().rsplit(")", 1)[1].split()[0] == "R"
+    except (OSError, ValueError, IndexError):
+        return None
+    return max(0, running - ours)
+
+
+def threads_for(flops: float, nbytes: float = 0.0) -> int:
+    """Threads a product of ``flops`` operations moving ``nbytes`` should use.
+
+    1 when it is small (see :data:`PARALLEL_AFTER_S`); otherwise the cores that no other process
+    is running on now (all of them where that cannot be told), at least 1.
 
     Examples
     --------
     >>> threads_for(1e6)
     1
-    >>> threads_for(1e12) == cpu_count()
+    >>> 1 <= threads_for(1e12) <= cpu_count()
     True
     """
-    return 1 if flops < small else cpu_count()
+    if one_thread_seconds(flops, nbytes) < PARALLEL_AFTER_S:
+        return 1
+    others = other_runnable()
+    return cpu_count() if others is None else max(1, cpu_count() - others)
 
 
 def matmul_flops(m: int, k: int, n: int) -> float:
@@ -64,6 +94,17 @@ def matmul_flops(m: int, k: int, n: int) -> float:
     48.0
     """
     return 2.0 * m * k * n
+
+
+def matmul_bytes(m: int, k: int, n: int, itemsize: int = 4) -> float:
+    """Bytes an [m, k] @ [k, n] product reads and writes at least (each operand once).
+
+    Examples
+    --------
+    >>> matmul_bytes(1, 300, 1000)
+    1205200.0
+    """
+    return float(itemsize * (m * k + k * n + m * n))
 
 
 def controller():
@@ -103,13 +144,13 @@ def limit_threads(n: int) -> Iterator[int]:
         yield n
 
 
-def blas_threads_for(flops: float, small: float = SMALL_PRODUCT_FLOPS) -> contextlib.AbstractContextManager[int]:
+def blas_threads_for(flops: float, nbytes: float = 0.0) -> contextlib.AbstractContextManager[int]:
     """Context manager giving BLAS the threads that a product of ``flops`` operations should use.
 
     Examples
     --------
-    >>> with blas_threads_for(matmul_flops(1, 300, 30_000)) as n:
+    >>> with blas_threads_for(matmul_flops(1, 300, 30_000), matmul_bytes(1, 300, 30_000)) as n:
     ...     n
     1
     """
-    return limit_threads(threads_for(flops, small))
+    return limit_threads(threads_for(flops, nbytes))
