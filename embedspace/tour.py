@@ -559,11 +559,26 @@ def section_senses(tour: Tour, section: Section) -> str:
         rows.append(row)
     headers = ["layer"] + [h for name in results for h in (f"{name} triplets won", f"{name} mean gap")]
     section.add(Table(headers, rows))
+    section.add(separation_figure(tour, results))
     for result in results.values():
         section.add(Note(f"{result.model}: {result.n_triplets} triplets; {result.note}."
                          + (f" Left out: {'; '.join(f'{w} ({why})' for w, why in result.skipped.items())}."
                             if result.skipped else "")))
     return ", ".join(f"{r.model} {r.win_rate[-1]:.0%} won at the last layer" for r in results.values())
+
+
+def separation_figure(tour: Tour, results: dict) -> Figure:
+    """The share of triplets won at each layer, one line per encoder, with chance marked."""
+    from embedspace.plots import plot_layer_drift
+
+    ax = plot_layer_drift({f"{name} ({r.n_triplets} triplets)": r.win_rate for name, r in results.items()},
+                          title="Sense separation: same sense closer than a different sense",
+                          ylabel="share of triplets won")
+    ax.axhline(0.5, color="0.5", linestyle="--", linewidth=1)
+    ax.annotate("chance", (0, 0.5), xytext=(2, 3), textcoords="offset points", color="0.4", fontsize=9)
+    ax.set_ylim(0, 1.02)
+    return tour.save(ax, "sense_separation.png", "Share of triplets (anchor, same-sense, different-sense sentence) "
+                     "in which the same-sense sentence is closer, by layer; 50 % is chance")
 
 
 ATTENTION_SENTENCE = "The car is blue"
