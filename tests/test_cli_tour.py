@@ -84,6 +84,31 @@ def test_context_needs_a_word_and_a_sentence():
     assert invoke("context", "--word", "model").exit_code == 2
 
 
+def test_tour_command_prints_progress_summary_and_report_path(tmp_path, monkeypatch):
+    import embedspace.tour
+
+    only = [s for s in embedspace.tour.SECTIONS if s.title == "Parameter count"]
+    monkeypatch.setattr(embedspace.tour, "SECTIONS", tuple(only))
+    result = CliRunner().invoke(cli, ["tour", "--out", str(tmp_path / "t")])
+    assert result.exit_code == 0, result.stderr
+    assert "[1/1] Parameter count" in result.stderr
+    assert "617,558,016" in result.stdout and str(tmp_path / "t" / "report.html") in result.stdout
+    assert (tmp_path / "t" / "report.md").is_file()
+
+
+def test_tour_command_exits_1_when_a_section_fails(tmp_path, monkeypatch):
+    import embedspace.tour
+
+    def broken(tour, section):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(embedspace.tour, "SECTIONS", (embedspace.tour.SectionSpec("Broken", "intro", broken),))
+    result = CliRunner().invoke(cli, ["tour", "--out", str(tmp_path / "t")])
+    assert result.exit_code == 1
+    assert "1 section(s) failed: Broken" in result.stderr
+    assert (tmp_path / "t" / "report.html").is_file()  # the report is still written
+
+
 def test_commands_have_help_with_an_example():
     for name in ("context", "tour"):
         result = invoke(name, "--help")
