@@ -136,4 +136,4 @@ def load_cached(folder: Path, source: Path, settings: dict, name: str | None) ->
     except (ValueError, OSError) as error:  # FormatError is a ValueError
         log.warning("ignoring a damaged cache %s (%s)", folder, error)
         return None
-    return Space(keys, vectors, origin=meta.get("origin") or str(source), name=name)
+    return Space(keys, vectors, origin=meta.get("origin") or str(source), name=name, unique_keys=True)

@@ -225,7 +225,8 @@ def limited(space: Space, limit: int | None) -> Space:
     """The first ``limit`` keys of ``space`` (the space itself when it is not longer)."""
     if limit is None or limit >= len(space):
         return space
-    return Space(space.index_to_key[:limit], space.vectors[:limit], origin=space.origin, name=space.name)
+    return Space(space.index_to_key[:limit], space.vectors[:limit], origin=space.origin, name=space.name,
+                 unique_keys=True)
 
 
 # -- files ----------------------------------------------------------------------------------------------
@@ -240,7 +241,8 @@ def load_path(path: Path, *, limit: int | None = None, format: str | None = None
         return load_gensim_native(path, limit, trust_pickle)
 
     def build() -> Space:
-        return Space(*read_vectors(path, fmt, limit), origin=str(path.resolve()), name=path.name)
+        keys, vectors = read_vectors(path, fmt, limit)  # duplicates dropped
+        return Space(keys, vectors, origin=str(path.resolve()), name=path.name, unique_keys=True)
 
     return cached_space(path, file_cache_key(path, limit), build, settings={"format": fmt, "limit": limit},
                         name=path.name)

@@ -32,6 +32,21 @@ def chunk_rows(dim: int, itemsize: int = 4, cache_sized: bool = False) -> int:
     return max(1024, (CACHE_CHUNK_BYTES if cache_sized else CHUNK_BYTES) // (dim * itemsize))
 
 
+def index_keys(keys: list[str]) -> dict[str, int]:
+    """``{key: row}``; raises ValueError naming a repeated key.
+
+    Examples
+    --------
+    >>> index_keys(["a", "b"])
+    {'a': 0, 'b': 1}
+    """
+    index = dict(zip(keys, range(len(keys))))
+    if len(index) != len(keys):
+        repeated = next(key for i, key in enumerate(keys) if index[key] != i)
+        raise ValueError(f"duplicate keys in index_to_key, e.g. {repeated!r}")
+    return index
+
+
 def row_norms(block: np.ndarray) -> np.ndarray:
     """L2 norm of each row: [n, D] -> [n] float32, without an [n, D] temporary."""
     return np.sqrt(np.einsum("ij,ij->i", block, block))
@@ -83,16 +98,17 @@ class Space:
     [('queen', 0.992), ('king', 0.09)]
     """
 
-    def __init__(self, index_to_key: Sequence[str], vectors: np.ndarray, origin: str = "", name: str | None = None):
+    def __init__(self, index_to_key: Sequence[str], vectors: np.ndarray, origin: str = "", name: str | None = None,
+                 unique_keys: bool = False):
         vectors = vectors if vectors.dtype == np.float32 else np.asarray(vectors, dtype=np.float32)
         if vectors.ndim != 2:
             raise ValueError(f"vectors must be 2-D [V, D], got shape {vectors.shape}")
         if len(index_to_key) != vectors.shape[0]:
             raise ValueError(f"{len(index_to_key)} keys but {vectors.shape[0]} vectors")
         self.index_to_key = list(index_to_key)
-        self.key_to_index = dict(zip(self.index_to_key, range(len(self.index_to_key))))
-        if len(self.key_to_index) != len(self.index_to_key):
-            raise ValueError("duplicate keys in index_to_key")
+        # unique_keys: the caller vouches that the keys are distinct (a cache written from a Space, a
+        # reader that dropped duplicates), so key_to_index waits until a key is first looked up.
+        self._key_to_index = None if unique_keys else index_keys(self.index_to_key)
         self.vectors = read_only(vectors)
         self.origin = origin
         self.name = name or origin
@@ -100,6 +116,13 @@ class Space:
         self._unit: np.ndarray | None = None
 
     # -- the vocabulary -------------------------------------------------------------------
+    @property
+    def key_to_index(self) -> dict[str, int]:
+        """Row of every key (built on first use for spaces made with ``unique_keys=True``)."""
+        if self._key_to_index is None:
+            self._key_to_index = index_keys(self.index_to_key)
+        return self._key_to_index
+
     def __len__(self) -> int:
         return len(self.index_to_key)
 

@@ -106,3 +106,12 @@ def test_memory_mapped_vectors_stay_a_map(tmp_path):
     space = Space(list("abcd"), np.load(tmp_path / "v.npy", mmap_mode="r"))
     assert isinstance(space.vectors, np.memmap)
     np.testing.assert_allclose(space.norms, np.sqrt(3))
+
+
+def test_unique_keys_defers_the_index_until_a_lookup():
+    space = Space(["a", "b", "c"], np.eye(3), unique_keys=True)
+    assert space._key_to_index is None
+    assert space["c"].tolist() == [0, 0, 1] and space.key_to_index == {"a": 0, "b": 1, "c": 2}
+    vouched_wrongly = Space(["a", "b", "a"], np.eye(3), unique_keys=True)
+    with pytest.raises(ValueError, match="duplicate keys in index_to_key, e.g. 'a'"):
+        vouched_wrongly.get_index("b")
