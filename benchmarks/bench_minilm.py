@@ -8,6 +8,7 @@ machine is shown as the reference. Goals: >= 1.2x PyTorch's tokens/s; one senten
 from __future__ import annotations
 
 import logging
+import os
 import time
 
 import numpy as np
@@ -87,6 +88,25 @@ def torch_runner(torch, model, batch_list):
     return run
 
 
+def torch_figures(torch, model, batch_list, one, n_tokens: int) -> tuple[float, float, str]:
+    """PyTorch's tokens/s and one-sentence ms, the better of its default threads and one thread each.
+
+    On a shared machine one thread can beat two (a second thread waits for a busy core), as it does
+    for ours, which picks its BLAS threads by product size: the reference gets the same chance.
+    """
+    default = torch.get_num_threads()
+    figures = {}
+    for threads in sorted({default, 1}, reverse=True):
+        torch.set_num_threads(threads)
+        torch_runner(torch, model, batch_list[:2])()                    # warm-up
+        tps = n_tokens / time_best(torch_runner(torch, model, batch_list), 1)
+        figures[threads] = (tps, 1e3 * time_best(torch_runner(torch, model, one), 20))
+    torch.set_num_threads(default)
+    tps, ms = max(f[0] for f in figures.values()), min(f[1] for f in figures.values())
+    detail = "; ".join(f"{t} thread(s): {f[0]:.0f} tokens/s, {f[1]:.1f} ms" for t, f in figures.items())
+    return tps, ms, f"torch {torch.__version__} measured side by side, best of {detail}"
+
+
 def run(quick: bool = False) -> list[dict]:
     from embedspace.encoders import load_encoder
 
@@ -103,22 +123,22 @@ def run(quick: bool = False) -> list[dict]:
         return go
 
     ours(batch_list[:2])()                                              # warm-up
-    ours_tps = n_tokens / time_best(ours(batch_list), 1)
-    ours_ms = 1e3 * time_best(ours(one), 20)
+    ours_s, ours_one_s = time_best(ours(batch_list), 1), time_best(ours(one), 20)
 
     torch_side = torch_model()
     if torch_side is None:
         ref_tps, ref_ms, source = RECORDED_TORCH_TOKENS_PER_S, None, "recorded (torch not installed)"
     else:
         torch, model = torch_side
-        torch_runner(torch, model, batch_list[:2])()                    # warm-up
-        ref_tps = n_tokens / time_best(torch_runner(torch, model, batch_list), 1)
-        ref_ms = 1e3 * time_best(torch_runner(torch, model, one), 20)
-        source = f"torch {torch.__version__}, {torch.get_num_threads()} threads, measured side by side"
+        ref_tps, ref_ms, source = torch_figures(torch, model, batch_list, one, n_tokens)
+        # ours again after torch, so both sides get the quieter of the moments (the machine is shared)
+        ours_s, ours_one_s = min(ours_s, time_best(ours(batch_list), 1)), min(ours_one_s, time_best(ours(one), 20))
+    ours_tps, ours_ms = n_tokens / ours_s, 1e3 * ours_one_s
+    load = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     return [
         {"name": f"MiniLM forward, {len(sentences)} sentences of 8-20 words, batch 32 (tokens/s)",
          "ours": round(ours_tps), "reference": round(ref_tps), "ratio": round(ours_tps / ref_tps, 2),
-         "goal": ">= 1.2x", "tokens": n_tokens, "reference_source": source},
+         "goal": ">= 1.2x", "tokens": n_tokens, "reference_source": source, "machine": load},
         {"name": f"MiniLM forward, one sentence of {one[0].ids.shape[1]} tokens (ms)",
          "ours": round(ours_ms, 2), "reference": None if ref_ms is None else round(ref_ms, 2),
          "ratio": None if ref_ms is None else round(ref_ms / ours_ms, 2), "goal": "<= 8 ms"},
