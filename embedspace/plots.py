@@ -159,33 +159,68 @@ LABEL_SPOTS = ((5, 3, "left", "bottom"), (5, -3, "left", "top"), (-5, 3, "right"
 
 
 def label_points_2d(ax, coords: np.ndarray, labels: Sequence[str], segments: Sequence[tuple] = ()) -> None:
-    """Write each label beside its point, trying a few spots so labels avoid each other and the points.
+    """Write each label beside its point, at a spot that avoids the other labels and points.
 
     ``segments`` are ``(start, end)`` pairs of data coordinates (arrows) that labels also avoid.
     Call it once everything else is on the axes: it lays out the figure to measure where points land.
     """
-    engine = ax.figure.get_layout_engine()
-    if engine is not None:
-        engine.execute(ax.figure)  # final axes size, so pixel distances are those of the saved picture
-    ax.autoscale_view()
+    finish_layout(ax)
     ax.apply_aspect()
     pixels = ax.transData.transform(coords)  # [N, 2] display coordinates
-    per_point = ax.figure.dpi / 72.0
-    placed: list[tuple[float, float, float, float]] = []
     along = np.linspace(0.0, 1.0, 12)[:, None]  # [12, 1]
-    path_points = [ax.transData.transform(np.asarray(a) + along * (np.asarray(b) - np.asarray(a))) for a, b in segments]
-    points = [(x - 4, y - 4, x + 4, y + 4) for x, y in np.vstack([pixels, *path_points])]
+    obstacles = [ax.transData.transform(np.asarray(a) + along * (np.asarray(b) - np.asarray(a))) for a, b in segments]
+    for xy, label, (dx, dy, ha, va) in zip(coords, labels, choose_spots(ax, pixels, labels, obstacles)):
+        ax.annotate(label, xy, xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                    fontsize=TEXT_SIZE, path_effects=outline(), zorder=4)
+
+
+def label_points_3d(ax, coords: np.ndarray, labels: Sequence[str]) -> None:
+    """Write each label beside its point in a 3D axes, at a spot chosen as in :func:`label_points_2d`.
+
+    The spot is chosen for the current view; the label is placed in 3D at that spot's depth, so it
+    stays beside its point (if less carefully placed) when the view is rotated.
+    """
+    from mpl_toolkits.mplot3d import proj3d
+
+    finish_layout(ax)
+    projection = ax.get_proj()  # [4, 4] data -> projected coordinates of the current view
+    xs, ys, zs = proj3d.proj_transform(*coords.T, projection)
+    pixels = ax.transData.transform(np.column_stack([xs, ys]))  # [N, 2]
+    per_point = ax.figure.dpi / 72.0
+    inverse = np.linalg.inv(projection)
+    for i, (label, (dx, dy, ha, va)) in enumerate(zip(labels, choose_spots(ax, pixels, labels))):
+        shifted = ax.transData.inverted().transform(pixels[i] + np.array([dx, dy]) * per_point)
+        x, y, z = (float(np.ravel(v)[0]) for v in proj3d.inv_transform(shifted[0], shifted[1], zs[i], inverse))
+        ax.text(x, y, z, label, ha=ha, va=va, fontsize=TEXT_SIZE, path_effects=outline(), zorder=4)
+
+
+def finish_layout(ax) -> None:
+    """Lay out the figure and settle the data limits, so display positions are those of the picture."""
+    engine = ax.figure.get_layout_engine()
+    if engine is not None:
+        engine.execute(ax.figure)
+    ax.autoscale_view()
+
+
+def choose_spots(ax, pixels: np.ndarray, labels: Sequence[str], obstacles: Sequence[np.ndarray] = ()) -> list[tuple]:
+    """For each point [N, 2] (display coordinates), the entry of :data:`LABEL_SPOTS` its label takes.
+
+    Greedy, in order: each label takes the spot that overlaps least with the labels already placed,
+    the other points, the ``obstacles`` (arrays [M, 2] of display points) and the outside of the axes.
+    """
+    per_point = ax.figure.dpi / 72.0
+    points = [(x - 4, y - 4, x + 4, y + 4) for x, y in np.vstack([pixels, *obstacles])]
     frame = tuple(ax.bbox.extents)  # the axes' own box: labels should stay inside it
+    spots = LABEL_SPOTS if len(labels) <= MAX_AVOIDED_LABELS else LABEL_SPOTS[:1]
+    placed, chosen = [], []
     for i, label in enumerate(labels):
-        spots = LABEL_SPOTS if len(labels) <= MAX_AVOIDED_LABELS else LABEL_SPOTS[:1]
         boxes = [label_box(pixels[i], label, spot, per_point) for spot in spots]
-        others = points[:i] + points[i + 1:]  # every point but this label's own, and the arrows
+        others = points[:i] + points[i + 1:]  # every point but this label's own, and the obstacles
         costs = [sum(overlap(box, other) for other in placed + others) + outside(box, frame) for box in boxes]
         best = int(np.argmin(costs))
         placed.append(boxes[best])
-        dx, dy, ha, va = spots[best]
-        ax.annotate(label, coords[i], xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
-                    fontsize=TEXT_SIZE, path_effects=outline(), zorder=4)
+        chosen.append(spots[best])
+    return chosen
 
 
 def label_box(anchor: np.ndarray, label: str, spot: tuple, per_point: float) -> tuple[float, float, float, float]:
@@ -215,14 +250,6 @@ def outside(box: tuple, frame: tuple) -> float:
 def overlap(a: tuple, b: tuple) -> float:
     """Area shared by two boxes (x0, y0, x1, y1)."""
     return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-
-
-def label_points_3d(ax, coords: np.ndarray, labels: Sequence[str]) -> None:
-    """Write each label just beside its point in a 3D axes."""
-    nudge = 0.015 * (coords.max(axis=0) - coords.min(axis=0))  # [3]
-    for (x, y, z), label in zip(coords, labels):
-        ax.text(x + nudge[0], y + nudge[1], z + nudge[2], label, fontsize=TEXT_SIZE,
-                path_effects=outline(), zorder=4)
 
 
 # -- the analogy parallelogram -----------------------------------------------------------------

@@ -55,6 +55,15 @@ def test_labels_of_coincident_points_are_moved_apart():
     assert all(t.get_path_effects() for t in ax.texts)  # white outline on every label
 
 
+def test_labels_of_coincident_3d_points_are_moved_apart():
+    coords = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [1.0, 1.0, 1.0], [1.0, -1.0, 0.5]])
+    ax = plots.plot_points(coords, ["one", "two", "far", "away"])
+    positions = {t.get_text(): np.array(t.get_position_3d()) for t in ax.texts}
+    assert not np.allclose(positions["one"], positions["two"])
+    for label, point in zip(["one", "far", "away"], coords[[0, 2, 3]]):  # each label stays near its point
+        assert np.linalg.norm(positions[label] - point) < 0.3
+
+
 def test_plot_points_3d():
     coords = np.random.default_rng(0).normal(size=(6, 3))
     ax = plots.plot_points(coords, list("abcdef"), axis_labels=["x", "y", "z"])
