@@ -146,15 +146,30 @@ def scores_at(space: Space, positive: np.ndarray, negative: np.ndarray, method: 
     >>> scores_at(space, np.array([[0, 2]]), np.array([[1]]), "add", np.array([[3]])).round(3)
     array([[0.959]], dtype=float32)
     """
-    unit = space.unit_vectors
-    rows = unit[candidates]  # [Q, M, D]
+    rows = unit_rows(space, candidates)  # [Q, M, D]
     if check_method(method) == "add":
-        query = unit[positive].sum(axis=1) - unit[negative].sum(axis=1)  # [Q, D]
+        query = unit_rows(space, positive).sum(axis=1) - unit_rows(space, negative).sum(axis=1)  # [Q, D]
         query /= np.maximum(np.linalg.norm(query, axis=1, keepdims=True), 1e-30)
         return np.einsum("qmd,qd->qm", rows, query)
-    positive_cosines = np.einsum("qmd,qpd->pqm", rows, unit[positive])  # [P, Q, M]
-    negative_cosines = np.einsum("qmd,qnd->nqm", rows, unit[negative])  # [N, Q, M]
+    positive_cosines = np.einsum("qmd,qpd->pqm", rows, unit_rows(space, positive))  # [P, Q, M]
+    negative_cosines = np.einsum("qmd,qnd->nqm", rows, unit_rows(space, negative))  # [N, Q, M]
     return cosmul(positive_cosines, negative_cosines).astype(np.float32)
+
+
+def unit_rows(space: Space, rows: np.ndarray) -> np.ndarray:
+    """Unit vectors of some rows, [...] -> [..., D], without normalising the whole space (zero rows stay 0)."""
+    return space.vectors[rows] * space.inverse_norms[rows][..., None]
+
+
+def unit_matrix(space: Space, n_rows: int) -> np.ndarray:
+    """Unit vectors of the first ``n_rows`` rows [R, D].
+
+    The space's cached normalised copy when R is most of it; a copy of just those rows otherwise
+    (a 3 M-key space searched within its first 300 k keys is not normalised whole).
+    """
+    if 2 * n_rows >= len(space):
+        return space.unit_vectors[:n_rows]
+    return unit_rows(space, slice(0, n_rows))
 
 
 def best_keys(space: Space, scores: np.ndarray, excluded: Sequence[Term], topn: int) -> list[tuple[str, float]]:
@@ -231,7 +246,7 @@ def search(space: Space, positive: np.ndarray, negative: np.ndarray, method: str
     groups = plan(space, positive, negative, method, strategy)
     units = sum(len(g.rows) for g in groups) * n_rows
     best = RunningTopK(len(positive), k)
-    unit = space.unit_vectors[:n_rows]  # [R, D]
+    unit = unit_matrix(space, n_rows)  # [R, D]
     done = 0
     flops = sum(matmul_flops(len(g.terms), space.dim, n_rows) for g in groups)
     with blas_threads_for(flops) as n_threads, ThreadPoolExecutor(n_threads) as pool:
@@ -271,9 +286,8 @@ def plan(space: Space, positive: np.ndarray, negative: np.ndarray, method: str, 
     n_questions = len(positive)
     keys, inverse = np.unique(np.concatenate([positive, negative], axis=1), return_inverse=True)
     inverse = inverse.reshape(n_questions, -1)  # [Q, P + N] rows of ``keys``
-    unit = space.unit_vectors
     if method == "add" and (strategy == "direct" or (strategy == "auto" and 2 * len(keys) >= n_questions)):
-        queries = unit[positive].sum(axis=1) - unit[negative].sum(axis=1)  # [Q, D]
+        queries = unit_rows(space, positive).sum(axis=1) - unit_rows(space, negative).sum(axis=1)  # [Q, D]
         norms = np.linalg.norm(queries, axis=1, keepdims=True)
         queries /= np.where(norms > 0, norms, 1.0)
         return [Group(rows=np.arange(s, min(s + DIRECT_GROUP, n_questions)),
@@ -282,7 +296,7 @@ def plan(space: Space, positive: np.ndarray, negative: np.ndarray, method: str, 
                       negative=np.empty((min(DIRECT_GROUP, n_questions - s), 0), dtype=np.int64),
                       scale=np.ones(min(DIRECT_GROUP, n_questions - s), dtype=np.float32), direct=True)
                 for s in range(0, n_questions, DIRECT_GROUP)]
-    terms = np.ascontiguousarray(unit[keys])  # [W, D]
+    terms = unit_rows(space, keys)  # [W, D]
     n_positive = positive.shape[1]
     scale = np.ones(n_questions, dtype=np.float32)
     if method == "add":  # the sum of unit vectors has this length; dividing by it gives cosines

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embedspace.analogy import METHODS, check_method, scores_at, search
+from embedspace.analogy import METHODS, check_method, scores_at, search, unit_rows
 from embedspace.errors import FormatError
 from embedspace.space import Space
 
@@ -344,19 +344,18 @@ def evaluate_similarity(space: Space, path: str | os.PathLike | None = None, del
 
     file = dataset_path(path, "wordsim353")
     vocab = FoldedVocabulary(space, restrict_vocab, case_insensitive)
-    gold, model, oov = [], [], 0
-    unit = space.unit_vectors
+    gold, rows, oov = [], [], 0  # rows: (a, b) of each pair, or None for an unknown pair scored 0
     for a, b, score, _ in read_pairs(file, delimiter):
         a, b = vocab.fold(a), vocab.fold(b)
-        if a not in vocab.index or b not in vocab.index:
-            oov += 1
-            if dummy4unknown:
-                gold.append(score)
-                model.append(0.0)
-            continue
-        gold.append(score)
-        model.append(float(unit[vocab.index[a]] @ unit[vocab.index[b]]))
+        known = a in vocab.index and b in vocab.index
+        oov += not known
+        if known or dummy4unknown:
+            gold.append(score)
+            rows.append((vocab.index[a], vocab.index[b]) if known else None)
     if not gold:
         raise ValueError(f"no pair of {file} could be scored: every pair has a word unknown to {space.name!r}")
     pairs = len(gold) - (oov if dummy4unknown else 0)
+    found = np.array([r for r in rows if r is not None], dtype=np.int64).reshape(-1, 2)
+    cosines = iter(np.einsum("pd,pd->p", unit_rows(space, found[:, 0]), unit_rows(space, found[:, 1])).tolist())
+    model = [next(cosines) if r is not None else 0.0 for r in rows]
     return SimilarityResult(float(stats.pearsonr(gold, model)[0]), float(stats.spearmanr(gold, model)[0]), pairs, oov)
