@@ -526,7 +526,7 @@ def plot_temperatures(logits: np.ndarray, tokens: Sequence[str], temperatures: S
     if not temperatures:
         raise ValueError("give at least one temperature")
     shown = top_k_indices(values, top_k)
-    ax = new_axes(ax, figsize=(max(6.5, 0.3 * len(shown) * len(temperatures) + 1.5), 4.8))
+    ax = new_axes(ax, figsize=(max(6.5, 0.22 * len(shown) * len(temperatures) + 2.0), 4.8))
     width = 0.8 / len(temperatures)
     x = np.arange(len(shown))
     for i, temperature in enumerate(temperatures):
