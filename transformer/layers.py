@@ -51,13 +51,18 @@ def embedding_forward(tokens, wte, wpe=None, token_type_ids=None, wtt=None):
     return out, (tokens, token_type_ids, wte.shape, None if wtt is None else wtt.shape)
 
 
-def embedding_backward(dout, cache):
-    """Gradients of W_E [V, C], of the position rows [T, C] and of the token-type table (or None)."""
+def embedding_backward(dout, cache, dwte=None):
+    """Gradients of W_E [V, C], of the position rows [T, C] and of the token-type table (or None).
+
+    ``dwte``, when given, already holds another contribution to W_E's gradient (a tied W_U's) and
+    is added to in place.
+    """
     tokens, token_type_ids, wte_shape, wtt_shape = cache
     xp = xp_of(dout)
     c = dout.shape[-1]
     dout2 = dout.reshape(-1, c)                         # [B*T, C]
-    dwte = xp.zeros(wte_shape, dtype=dout.dtype)
+    if dwte is None:
+        dwte = xp.zeros(wte_shape, dtype=dout.dtype)
     scatter_add(dwte, tokens.reshape(-1), dout2)        # rows of repeated tokens accumulate
     dwpe = dout.sum(axis=0)                             # [B, T, C] -> [T, C]
     dwtt = None
@@ -281,7 +286,7 @@ def attention_forward(x, c_attn, c_proj, n_head: int, causal: bool = False, atte
     scores = q @ k.swapaxes(-1, -2)                                 # [B, H, T, D] @ [B, H, D, T] -> [B, H, T, T]
     allowed = attention_allowed(t, causal, attention_mask, xp)
     if allowed is not None:
-        scores = xp.where(allowed, scores, xp.finfo(scores.dtype).min)
+        xp.copyto(scores, xp.finfo(scores.dtype).min, where=~allowed)  # blocked keys: ~ -inf, no NaN
     probs = softmax_inplace(scores)                                 # [B, H, T, T]
     y = merge_heads(probs @ v)                                      # [B, H, T, D] -> [B, T, C]
     out, proj_cache = linear_forward(y, c_proj["w"], c_proj["b"])   # [B, T, C] -> [B, T, C]
@@ -358,11 +363,12 @@ def residual_backward(dout, cache):
 
 # --- softmax cross-entropy ----------------------------------------------------------------------
 
-def cross_entropy_forward(logits, targets):
+def cross_entropy_forward(logits, targets, overwrite: bool = False):
     """Mean cross-entropy of softmax(logits) against integer targets, fused and stable.
 
     The loss is ``mean(logsumexp(z) - z[target])``, computed with the row maximum subtracted, so
-    it stays finite however large the logits; the softmax probabilities are cached for backward.
+    it stays finite however large the logits. ``exp(z - max)`` and the row sums are cached for
+    backward; with ``overwrite`` they are computed in the logits' own buffer (no 2nd [N, V] array).
 
     Parameters
     ----------
@@ -380,18 +386,18 @@ def cross_entropy_forward(logits, targets):
     t = xp.asarray(targets).reshape(-1)                 # [N]
     rows = xp.arange(z.shape[0])
     zmax = z.max(axis=1, keepdims=True)                 # [N, 1]
-    probs = z - zmax                                    # [N, V], shifted logits
-    picked = probs[rows, t]                             # [N] shifted logit of each target
-    xp.exp(probs, out=probs)
-    sums = probs.sum(axis=1, keepdims=True)             # [N, 1]
+    e = xp.subtract(z, zmax, out=z if overwrite else None)  # [N, V] shifted logits
+    picked = e[rows, t]                                 # [N] shifted logit of each target
+    xp.exp(e, out=e)
+    sums = e.sum(axis=1, keepdims=True)                 # [N, 1]
     loss = float((xp.log(sums[:, 0]) - picked).mean())
-    probs /= sums                                       # softmax, reused as the gradient buffer
-    return loss, (probs, t, rows, logits.shape)
+    return loss, (e, sums, t, rows, logits.shape)
 
 
 def cross_entropy_backward(dloss, cache):
-    """Gradient ``dlogits`` [..., V] of :func:`cross_entropy_forward` (overwrites the cached probs)."""
-    probs, t, rows, shape = cache
-    probs[rows, t] -= 1.0                               # softmax - one_hot(target)
-    probs *= dloss / probs.shape[0]
-    return probs.reshape(shape)
+    """Gradient ``dlogits`` [..., V] of :func:`cross_entropy_forward` (overwrites the cached exps)."""
+    e, sums, t, rows, shape = cache
+    scale = dloss / e.shape[0]
+    e *= scale / sums                                   # softmax / N, one pass
+    e[rows, t] -= scale                                 # minus one_hot(target) / N
+    return e.reshape(shape)

@@ -124,7 +124,7 @@ def check_inputs(tokens, cfg: TransformerConfig, attention_mask, token_type_ids,
     return tokens, attention_mask, token_type_ids
 
 
-def forward(params: dict, tokens, cfg: TransformerConfig, attention_mask=None, token_type_ids=None):
+def forward(params: dict, tokens, cfg: TransformerConfig, attention_mask=None, token_type_ids=None, out=None):
     """Run the transformer on token ids.
 
     Parameters
@@ -133,6 +133,7 @@ def forward(params: dict, tokens, cfg: TransformerConfig, attention_mask=None, t
     tokens : int array [B, T] (or [T])
     attention_mask : [B, T], 1 for real tokens and 0 for padding (padded keys get no attention)
     token_type_ids : [B, T] segment ids (BERT), zeros when omitted
+    out : optional [B, T, V] array to write the logits into (a buffer reused from step to step)
 
     Returns
     -------
@@ -163,11 +164,14 @@ def forward(params: dict, tokens, cfg: TransformerConfig, attention_mask=None, t
     ln_f_cache = None
     if cfg.norm == "pre":
         x, ln_f_cache = layers.layer_norm_forward(x, **params["ln_f"], eps=cfg.norm_eps)
-    out = x
+    result = x
     if cfg.lm_head:
-        out = (x.reshape(-1, cfg.n_embd) @ unembedding(params, cfg)).reshape(*x.shape[:2], cfg.vocab_size)
+        n = x.shape[0] * x.shape[1]
+        logits = None if out is None else out.reshape(n, cfg.vocab_size)
+        result = xp.matmul(x.reshape(n, cfg.n_embd), unembedding(params, cfg), out=logits)  # [N, C] @ [C, V]
+        result = result.reshape(*x.shape[:2], cfg.vocab_size)
     cache = ForwardCache(embed_cache, ln_emb_cache, block_caches, ln_f_cache, x, hidden_states, attentions)
-    return out, cache
+    return result, cache
 
 
 def unembedding(params: dict, cfg: TransformerConfig):
@@ -247,10 +251,9 @@ def backward(dout, cache: ForwardCache, params: dict, cfg: TransformerConfig) ->
     if cfg.norm == "post":
         dx, *ln_emb = layers.layer_norm_backward(dx, cache.ln_emb)
         grads["ln_emb"] = dict(zip("gb", ln_emb))
-    dwte, dwpe, dwtt = layers.embedding_backward(dx, cache.embed)
-    if cfg.lm_head and cfg.tied_embeddings:
-        dwte += dw_u_t                                                      # W_E's second contribution
-    elif cfg.lm_head:
+    tied = cfg.lm_head and cfg.tied_embeddings
+    dwte, dwpe, dwtt = layers.embedding_backward(dx, cache.embed, dwte=dw_u_t if tied else None)  # W_E's two parts
+    if cfg.lm_head and not tied:
         grads["lm_head"] = {"w": dw_u_t.T}
     grads["wte"] = dwte
     if cfg.positions == "learned":
@@ -262,19 +265,28 @@ def backward(dout, cache: ForwardCache, params: dict, cfg: TransformerConfig) ->
     return grads
 
 
-def lm_loss(params: dict, tokens, targets, cfg: TransformerConfig, with_grads: bool = True):
+def lm_loss(params: dict, tokens, targets, cfg: TransformerConfig, with_grads: bool = True, workspace=None):
     """Next-token cross-entropy of a causal LM on a batch, and (optionally) its gradients.
 
     Parameters
     ----------
     tokens, targets : int arrays [B, T]; ``targets`` is usually ``tokens`` shifted by one
+    workspace : a dict kept between calls, where the [B, T, V] logits buffer is reused (training
+        loops pass one: the largest array of a step is then allocated once)
 
     Returns
     -------
     (loss, grads): a float and the nested gradient dict (None when ``with_grads`` is False).
     """
-    logits, cache = forward(params, tokens, cfg)                            # [B, T, V]
-    loss, ce_cache = layers.cross_entropy_forward(logits, targets)
+    xp = xp_of(params["wte"])
+    buffer = None
+    if workspace is not None:
+        shape = (*xp.asarray(tokens).shape, cfg.vocab_size)
+        buffer = workspace.get("logits")
+        if buffer is None or buffer.shape != shape:
+            buffer = workspace["logits"] = xp.empty(shape, dtype=params["wte"].dtype)
+    logits, cache = forward(params, tokens, cfg, out=buffer)                # [B, T, V]
+    loss, ce_cache = layers.cross_entropy_forward(logits, targets, overwrite=True)  # logits are spent
     if not with_grads:
         return loss, None
     dlogits = layers.cross_entropy_backward(1.0, ce_cache)

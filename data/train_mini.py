@@ -1,0 +1,88 @@
+"""Rebuild the shipped mini GPT in data/mini/ from the word2vec training corpus.
+
+    .venv/bin/python data/train_mini.py            # ~1 hour on a busy 2-core CPU
+    .venv/bin/python data/train_mini.py --resume   # continue after Ctrl-C or a crash
+
+1. read ``corpus_dir()/corpus.txt`` (written by data/build_word2vec.py: the same text word2vec learns from),
+2. build the word tokenizer (lower-cased words and punctuation, top 8,192 tokens) and tokenize the corpus,
+   holding out 1 % of the lines for validation (cached with the checkpoints in ``--run-dir``),
+3. train the ``mini`` preset (causal, pre-norm, 4 layers, 4 heads, width 128, context 64, tied W_E/W_U)
+   with AdamW, checkpointing every 200 steps (Ctrl-C saves and stops; ``--resume`` continues),
+4. write data/mini/ (model.safetensors in float16, config.json, vocab.txt, meta.json),
+5. measure the W_E space (words only) with gensim's ``evaluate_word_analogies`` on questions-words.txt
+   (restrict_vocab 30 000) and king - man + woman, beside the shipped word2vec space, into meta.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from embedspace.corpus import corpus_dir
+from embedspace.errors import EmbedspaceError
+from embedspace.mini import META_FILE, TrainConfig, load_mini_model, mini_space, train_mini
+from embedspace.sources import load_space
+from embedspace.word2vec import analogy_accuracy
+from transformer.config import PRESETS
+from transformer.threads import limit_threads
+
+HERE = Path(__file__).resolve().parent
+
+
+def report_progress(progress) -> None:
+    if progress.step % 20 == 0 or progress.val_loss is not None:
+        val = f" val {progress.val_loss:.3f}" if progress.val_loss is not None else ""
+        print(f"{time.strftime('%H:%M:%S')} step {progress.step}/{progress.steps} loss {progress.loss:.3f}{val} "
+              f"lr {progress.lr:.2e} {progress.tokens_per_s:,.0f} tokens/s", flush=True)
+
+
+def measure(space) -> dict:
+    """Analogy accuracy (gensim) and where queen ranks for king - man + woman."""
+    result = analogy_accuracy(space, restrict_vocab=30000)
+    top = space.to_keyed_vectors().most_similar(positive=["king", "woman"], negative=["man"], topn=10)
+    words = [w for w, _ in top]
+    result["king-man+woman"] = words
+    result["queen_rank"] = words.index("queen") + 1 if "queen" in words else None
+    return result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, default=corpus_dir() / "corpus.txt")
+    parser.add_argument("--out", type=Path, default=HERE / "mini")
+    parser.add_argument("--run-dir", type=Path, default=corpus_dir().parent / "mini-run")
+    parser.add_argument("--steps", type=int, default=2500)
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads (1 is fastest on a busy 2-core CPU)")
+    parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --run-dir "
+                        "(with the same settings; a different --steps stretches or shortens the schedule)")
+    parser.add_argument("--evaluate-only", action="store_true", help="only step 5, on the model in --out")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if not args.evaluate_only:
+        tc = TrainConfig(steps=args.steps, batch_size=32, lr=3e-3, min_lr=3e-4, warmup_steps=100,
+                         weight_decay=0.1, eval_every=250, eval_batches=8, checkpoint_every=200, seed=0)
+        with limit_threads(args.threads):
+            meta = train_mini(args.corpus, args.out, args.run_dir, PRESETS["mini"], tc,
+                              resume=args.resume, callback=report_progress)
+        print(f"trained: {meta['tokens_seen']:,} tokens seen, val loss {meta['val_loss']:.3f}, {meta['seconds']:.0f} s")
+    meta_path = args.out / META_FILE
+    meta = json.loads(meta_path.read_text())
+    meta["analogies"] = {"mini W_E": measure(mini_space(load_mini_model(args.out)))}
+    try:
+        meta["analogies"]["word2vec"] = measure(load_space("word2vec"))
+    except EmbedspaceError as error:
+        print(f"word2vec not measured: {error}")
+    partial = meta_path.with_suffix(".json.partial")
+    partial.write_text(json.dumps(meta, indent=1) + "\n")
+    partial.replace(meta_path)
+    for name, result in meta["analogies"].items():
+        print(f"{name}: {result['accuracy']:.1%} of {result['covered']} covered questions; "
+              f"king - man + woman -> {result['king-man+woman'][:5]} (queen rank {result['queen_rank']})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
