@@ -9,19 +9,31 @@ leaves a half-written cache behind.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from embedspace.formats import read_space_dir, write_space_dir
+import numpy as np
+
+from embedspace.formats import (
+    fill_space_dir,
+    in_memory,
+    read_space_dir,
+    replace_dir,
+    reserved_memmap,
+    temporary_dir_beside,
+)
 from embedspace.space import Space
 
 log = logging.getLogger(__name__)
 
+Allocate = Callable[[tuple[int, int]], np.ndarray]  # shape -> a C-contiguous float32 array to fill
 CACHE_VERSION = 1
 SAMPLE_BYTES = 1 << 20  # the hash covers this much at each end of the source
 
@@ -71,9 +83,9 @@ def is_fresh(meta: dict, source: Path, extra: dict) -> bool:
             and meta.get("stamp") == source_stamp(source) and meta.get("settings") == extra)
 
 
-def cached_space(source: str | os.PathLike, key: str, build: Callable[[], Space], settings: dict | None = None,
-                 name: str | None = None) -> Space:
-    """The space of ``source``: from the cache entry ``key`` when fresh, else ``build()`` and cache it.
+def cached_space(source: str | os.PathLike, key: str, build: Callable[[Allocate], Space],
+                 settings: dict | None = None, name: str | None = None) -> Space:
+    """The space of ``source``: from the cache entry ``key`` when fresh, else ``build(allocate)``, cached.
 
     Parameters
     ----------
@@ -82,7 +94,9 @@ def cached_space(source: str | os.PathLike, key: str, build: Callable[[], Space]
     key : str
         Name of the cache entry (a folder under :func:`cache_root`).
     build : callable
-        Makes the space from ``source`` (called only when the cache is missing or stale).
+        ``build(allocate) -> Space``, called only when the cache is missing or stale. It may make
+        its [V, D] float32 matrix with ``allocate((V, D))``: a memory map of the new cache entry, so
+        the vectors reach the disk without a second copy.
     settings : dict, optional
         What else the space depends on (format, limit, ...); a change makes the cache stale.
     name : str, optional
@@ -94,7 +108,7 @@ def cached_space(source: str | os.PathLike, key: str, build: Callable[[], Space]
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> os.environ["EMBEDSPACE_CACHE"] = str(folder / "cache")
     >>> _ = (folder / "src").write_text("x")
-    >>> build = lambda: Space(["a", "b"], np.eye(2, dtype=np.float32))
+    >>> build = lambda allocate: Space(["a", "b"], np.eye(2, dtype=np.float32))
     >>> cached_space(folder / "src", "demo", build).vectors.__class__.__name__  # built, then written
     'ndarray'
     >>> cached_space(folder / "src", "demo", build).vectors.__class__.__name__  # reloaded as a map
@@ -109,14 +123,32 @@ def cached_space(source: str | os.PathLike, key: str, build: Callable[[], Space]
         return space
     log.info("building the cache of %s in %s", source, folder)
     stamp = source_stamp(source)
-    space = build()
-    meta = {"cache_version": CACHE_VERSION, "source": str(source), "stamp": stamp, "settings": settings,
-            "count": len(space), "dim": space.dim, "origin": space.origin}
     try:
-        write_space_dir(folder, space.index_to_key, space.vectors, meta)
+        temporary = temporary_dir_beside(folder)
     except OSError as error:
         log.warning("could not write the cache %s (%s); using the space uncached", folder, error)
-    return space
+        return build(in_memory)
+    try:
+        space = build(functools.partial(allocate_in, temporary / "vectors.npy"))
+        meta = {"cache_version": CACHE_VERSION, "source": str(source), "stamp": stamp, "settings": settings,
+                "count": len(space), "dim": space.dim, "origin": space.origin}
+        try:
+            fill_space_dir(temporary, space.index_to_key, space.vectors, meta)
+            replace_dir(temporary, folder)
+        except OSError as error:
+            log.warning("could not write the cache %s (%s); using the space uncached", folder, error)
+        return space
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)  # gone already, once renamed into place
+
+
+def allocate_in(path: Path, shape: tuple[int, int]) -> np.ndarray:
+    """A float32 array of ``shape`` mapped onto the new file ``path``; in memory if the disk refuses."""
+    try:
+        return reserved_memmap(path, shape)
+    except OSError as error:
+        log.warning("could not make %s (%s); building the space in memory", path, error)
+        return in_memory(shape)
 
 
 def load_cached(folder: Path, source: Path, settings: dict, name: str | None) -> Space | None:

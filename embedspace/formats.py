@@ -27,13 +27,15 @@ Writes are atomic: into a temporary file (or folder) beside the destination, the
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import mmap
 import os
 import shutil
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +49,11 @@ TEXT_FORMATS = ("word2vec-txt", "glove", "fasttext")
 PICKLE_SUFFIXES = (".kv", ".model", ".pkl", ".pickle")
 MAX_KEY_BYTES = 1 << 16  # a binary record's key longer than this is taken as a damaged file
 SNIFF_BYTES = 1 << 16
+
+
+def in_memory(shape: tuple[int, int]) -> np.ndarray:
+    """An uninitialised float32 array of ``shape`` (the default ``allocate`` of the readers)."""
+    return np.empty(shape, dtype=np.float32)
 
 
 # -- detection ------------------------------------------------------------------------------------
@@ -98,9 +105,12 @@ def looks_like_text_record(line: bytes, dim: int) -> bool:
 
 
 # -- reading ----------------------------------------------------------------------------------------
-def read_vectors(path: str | os.PathLike, fmt: str | None = None,
-                 limit: int | None = None) -> tuple[list[str], np.ndarray]:
+def read_vectors(path: str | os.PathLike, fmt: str | None = None, limit: int | None = None,
+                 allocate: Callable[[tuple[int, int]], np.ndarray] = in_memory) -> tuple[list[str], np.ndarray]:
     """Keys and float32 vectors [V, D] of a word2vec / GloVe / fastText file (first ``limit`` rows).
+
+    The binary reader fills an array made by ``allocate(shape)`` (C-contiguous float32): a memory map
+    in the cache, for instance, so that the vectors are written to disk without a second copy.
 
     Examples
     --------
@@ -116,7 +126,7 @@ def read_vectors(path: str | os.PathLike, fmt: str | None = None,
     if limit is not None and limit < 0:
         raise ValueError(f"limit must be >= 0, got {limit}")
     if fmt == "word2vec-bin":
-        keys, vectors = read_word2vec_binary(path, limit)
+        keys, vectors = read_word2vec_binary(path, limit, allocate)
     elif fmt in TEXT_FORMATS:
         keys, vectors = read_text(path, header=fmt != "glove", limit=limit)
     elif fmt == "gensim":
@@ -136,22 +146,23 @@ def read_header(path: Path, line: bytes) -> tuple[int, int]:
     return header
 
 
-def read_word2vec_binary(path: Path, limit: int | None = None) -> tuple[list[str], np.ndarray]:
-    """Keys and vectors of a word2vec binary file, read with numpy (the file is memory-mapped)."""
+def read_word2vec_binary(path: Path, limit: int | None = None,
+                         allocate: Callable[[tuple[int, int]], np.ndarray] = in_memory) -> tuple[list[str], np.ndarray]:
+    """Keys and vectors of a word2vec binary file (memory-mapped while read) into ``allocate(shape)``."""
     with open(path, "rb") as handle:
         if os.fstat(handle.fileno()).st_size == 0:
             raise FormatError(path, "empty file")
         with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as buf:
             count, dim = read_header(path, buf.readline())
             n = count if limit is None else min(count, limit)
-            key_bytes, vectors = read_binary_records(path, buf, buf.tell(), n, count, dim)
+            key_bytes, vectors = read_binary_records(path, buf, buf.tell(), n, count, dim, allocate)
             keys = decode_keys(path, key_bytes)
     check_finite(path, vectors, where="record")
     return keys, vectors
 
 
-def read_binary_records(path: Path, buf: mmap.mmap, start: int, n: int, count: int,
-                        dim: int) -> tuple[list[bytes], np.ndarray]:
+def read_binary_records(path: Path, buf: mmap.mmap, start: int, n: int, count: int, dim: int,
+                        allocate: Callable[[tuple[int, int]], np.ndarray] = in_memory) -> tuple[list[bytes], np.ndarray]:
     """The key bytes of the first ``n`` records, and their vectors [n, D] float32.
 
     One tight loop: ``find`` the space that ends each key, then copy the vector's bytes straight
@@ -159,7 +170,11 @@ def read_binary_records(path: Path, buf: mmap.mmap, start: int, n: int, count: i
     """
     size, nbytes = len(buf), 4 * dim
     room = (size - start) // (nbytes + 1)  # a record takes more than nbytes bytes: no more fit
-    vectors = np.empty((min(n, room), dim), dtype="<f4")
+    if n > room:  # the file cannot hold them: read what is there to name the first bad record
+        vectors = np.empty((room, dim), dtype=np.float32)
+    else:
+        vectors = allocate((n, dim))
+    assert vectors.dtype == np.float32 and vectors.flags.c_contiguous
     keys: list[bytes] = []
     source, dest = memoryview(buf), memoryview(vectors.view(np.uint8).reshape(-1))
     find, position = buf.find, start
@@ -178,7 +193,9 @@ def read_binary_records(path: Path, buf: mmap.mmap, start: int, n: int, count: i
     if n == count and buf[position:].strip():
         raise FormatError(path, f"header count mismatch: header says {count} vectors, but more data follows "
                                 f"record {count}", record=count + 1)
-    return keys, vectors.astype(np.float32, copy=False)
+    if sys.byteorder == "big":
+        vectors.byteswap(inplace=True)  # the file is little-endian
+    return keys, vectors
 
 
 def binary_end_error(path: Path, buf: mmap.mmap, position: int, i: int, count: int, nbytes: int) -> FormatError:
@@ -364,18 +381,62 @@ def read_vocab(path: Path, count: int) -> list[str]:
 def write_space_dir(folder: str | os.PathLike, keys: list[str], vectors: np.ndarray, meta: dict) -> Path:
     """Write a space folder atomically (a temporary folder renamed into place); returns ``folder``."""
     folder = Path(folder)
-    if any("\n" in key for key in keys):
-        raise ValueError("a key holds a line break, which vocab.txt cannot store")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    temporary = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    temporary = temporary_dir_beside(folder)
     try:
-        np.save(temporary / "vectors.npy", np.asarray(vectors, dtype=np.float32), allow_pickle=False)
-        (temporary / "vocab.txt").write_bytes("".join(key + "\n" for key in keys).encode("utf-8"))
-        (temporary / "meta.json").write_text(json.dumps(meta, indent=2), "utf-8")
+        fill_space_dir(temporary, keys, vectors, meta)
         replace_dir(temporary, folder)
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
     return folder
+
+
+def temporary_dir_beside(folder: Path) -> Path:
+    """A new empty folder in ``folder``'s parent (created if needed), to be renamed onto ``folder``."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+
+
+def fill_space_dir(temporary: Path, keys: list[str], vectors: np.ndarray, meta: dict) -> None:
+    """Write vocab.txt, meta.json and (unless ``vectors`` already maps it) vectors.npy into ``temporary``."""
+    vocab = "\n".join(keys)
+    if vocab.count("\n") != max(len(keys) - 1, 0):
+        raise ValueError("a key holds a line break, which vocab.txt cannot store")
+    target = temporary / "vectors.npy"
+    if is_mapping_of(vectors, target):
+        vectors.flush()
+    else:
+        np.save(target, np.asarray(vectors, dtype=np.float32), allow_pickle=False)
+    (temporary / "vocab.txt").write_bytes((vocab + "\n" if keys else "").encode("utf-8"))
+    (temporary / "meta.json").write_text(json.dumps(meta, indent=2), "utf-8")
+
+
+def is_mapping_of(vectors: np.ndarray, path: Path) -> bool:
+    """True when ``vectors`` is the whole float32 array that the .npy file ``path`` holds, memory-mapped."""
+    if not isinstance(vectors, np.memmap) or vectors.filename is None or not path.is_file():
+        return False
+    if vectors.dtype != np.float32 or os.path.abspath(vectors.filename) != os.path.abspath(path):
+        return False
+    on_disk = np.load(path, mmap_mode="r")
+    return on_disk.shape == vectors.shape and vectors.offset == on_disk.offset and vectors.flags.c_contiguous
+
+
+def reserved_memmap(path: Path, shape: tuple[int, int]) -> np.memmap:
+    """A new float32 .npy file of ``shape``, mapped for writing, its disk space reserved up front.
+
+    Reserving (``posix_fallocate``) turns a full disk into an OSError here rather than a crash
+    (SIGBUS) while the map is written.
+    """
+    array = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=shape)
+    if hasattr(os, "posix_fallocate"):
+        descriptor = os.open(path, os.O_RDWR)
+        try:
+            os.posix_fallocate(descriptor, 0, os.path.getsize(path))
+        except OSError as error:
+            if error.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+                raise
+        finally:
+            os.close(descriptor)
+    return array
 
 
 def replace_dir(source: Path, dest: Path) -> None:

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embedspace.cache import cached_space
+from embedspace.cache import Allocate, cached_space
 from embedspace.errors import EmbedspaceError, FormatError, suggest_keys
 from embedspace.formats import (
     FORMATS,
@@ -240,8 +240,8 @@ def load_path(path: Path, *, limit: int | None = None, format: str | None = None
     if fmt == "gensim":
         return load_gensim_native(path, limit, trust_pickle)
 
-    def build() -> Space:
-        keys, vectors = read_vectors(path, fmt, limit)  # duplicates dropped
+    def build(allocate: Allocate) -> Space:
+        keys, vectors = read_vectors(path, fmt, limit, allocate)  # duplicates dropped
         return Space(keys, vectors, origin=str(path.resolve()), name=path.name, unique_keys=True)
 
     return cached_space(path, file_cache_key(path, limit), build, settings={"format": fmt, "limit": limit},
@@ -296,7 +296,7 @@ def load_minilm(*, limit: int | None = None, keep_all_tokens: bool = False, **_o
     """all-MiniLM-L6-v2's W_E rows (whole words, or every token), checksum-verified before first use."""
     folder = find_minilm_dir()
 
-    def build() -> Space:
+    def build(allocate: Allocate) -> Space:
         verify_checksum(folder)
         tokens, matrix = load_token_embeddings(folder)  # [V], [V, D]
         rows = [i for i, token in enumerate(tokens) if keep_all_tokens or is_whole_word(token)]

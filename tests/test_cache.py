@@ -41,7 +41,9 @@ def test_cache_root_follows_the_environment(monkeypatch, tmp_path):
         assert cache.cache_root() == tmp_path / "xdg" / "embedspace"
 
 
-def test_first_load_writes_the_cache_and_the_second_maps_it(source):
+def test_first_load_writes_the_cache_and_the_second_maps_it(tmp_path):
+    source = tmp_path / "vectors.txt"
+    shutil.copy(FIXTURES / "tiny.txt", source)
     first = load_space(source)
     assert not isinstance(first.vectors, np.memmap)
     assert sorted(p.name for p in entry(source).iterdir()) == ["meta.json", "vectors.npy", "vocab.txt"]
@@ -50,6 +52,25 @@ def test_first_load_writes_the_cache_and_the_second_maps_it(source):
     assert second.index_to_key == first.index_to_key
     np.testing.assert_array_equal(second.vectors, REFERENCE)
     assert not second.vectors.flags.writeable
+
+
+def test_binary_files_are_read_straight_into_the_cache(source, cache_dir):
+    first = load_space(source)
+    assert isinstance(first.vectors, np.memmap)  # the new cache file, mapped while it was filled
+    np.testing.assert_array_equal(first.vectors, REFERENCE)
+    np.testing.assert_array_equal(np.load(entry(source) / "vectors.npy"), REFERENCE)
+    assert [p.name for p in cache_dir.iterdir()] == [entry(source).name]  # no temporary left
+
+
+def test_duplicates_in_a_binary_file_are_cached_without_them(tmp_path, caplog):
+    path = tmp_path / "dup.bin"
+    formats.write_word2vec(path, ["a", "b", "c"], np.arange(6, dtype=np.float32).reshape(3, 2), binary=True)
+    path.write_bytes(path.read_bytes().replace(b"c ", b"a ", 1))
+    for _ in range(2):  # built, then reloaded
+        space = load_space(path)
+        assert space.index_to_key == ["a", "b"]
+        np.testing.assert_array_equal(space.vectors, [[0, 1], [2, 3]])
+    assert "duplicate key" in caplog.text
 
 
 def test_changed_source_makes_the_cache_stale(source):
@@ -81,17 +102,20 @@ def test_damaged_cache_is_rebuilt(source, caplog):
     assert isinstance(load_space(source).vectors, np.memmap)
 
 
-def test_interrupted_cache_write_leaves_nothing_behind(source, monkeypatch, cache_dir):
+@pytest.mark.parametrize("step", ["check_finite", "replace_dir"])
+def test_interrupted_cache_write_leaves_nothing_behind(source, monkeypatch, cache_dir, step):
+    """Killed while the vectors are read into the new entry, or just before it is renamed into place."""
     def crash(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(formats.np, "save", crash)
+    monkeypatch.setattr(formats if step == "check_finite" else cache, step, crash)
     with pytest.raises(KeyboardInterrupt):
         load_space(source)
     assert list(cache_dir.iterdir()) == []
     monkeypatch.undo()
     monkeypatch.setenv("EMBEDSPACE_CACHE", str(cache_dir))
     np.testing.assert_array_equal(load_space(source).vectors, REFERENCE)
+    assert isinstance(load_space(source).vectors, np.memmap)
 
 
 def test_a_limit_gets_its_own_entry(source):

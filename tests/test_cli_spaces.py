@@ -86,8 +86,9 @@ def test_info_json_and_limit():
     result = run("info", "--space", TINY, "--limit", "5", "--json")
     info = json.loads(result.stdout)
     assert (info["size"], info["dims"], info["dtype"], info["first_keys"]) == (5, 6, "float32", ["cat", "dog", "horse", "car", "truck"])
-    assert json.loads(run("info", "--space", TINY, "--json").stdout)["memory_mapped"] is False  # read, cached
-    assert json.loads(run("info", "--space", TINY, "--json").stdout)["memory_mapped"] is True  # from the cache
+    text = str(FIXTURES / "tiny.txt")
+    assert json.loads(run("info", "--space", text, "--json").stdout)["memory_mapped"] is False  # read, cached
+    assert json.loads(run("info", "--space", text, "--json").stdout)["memory_mapped"] is True  # from the cache
 
 
 def test_format_option_is_applied(tmp_path):
