@@ -456,13 +456,17 @@ def plot_attention_grid(weights: np.ndarray, tokens: Sequence[str], fig=None, ti
     if fig is None:
         from matplotlib.figure import Figure
 
-        cell = max(2.6, 0.32 * len(tokens) + 1.2)
-        fig = Figure(figsize=(cell * columns + 1.2, cell * rows + 0.6), layout="constrained")
+        cell = min(3.4, max(2.4, 0.2 * len(tokens) + 1.2))
+        fig = Figure(figsize=(cell * columns + 1.4, cell * rows + 0.8), layout="constrained")
     axes = fig.subplots(rows, columns, squeeze=False).ravel()
     fontsize = TEXT_SIZE - 1 if len(tokens) <= 10 else TEXT_SIZE - 2
     for head, ax in enumerate(axes[:heads]):
         image = draw_heatmap(ax, weights[head], tokens, numbers=False, fontsize=fontsize)
         ax.set_title(f"head {head}", fontsize=LABEL_SIZE)
+        if head % columns:  # token names on the left column and the bottom row only
+            ax.tick_params(labelleft=False)
+        if head + columns < heads:
+            ax.tick_params(labelbottom=False)
     for ax in axes[heads:]:
         ax.set_axis_off()
     fig.colorbar(image, ax=list(axes[:heads]), label="attention weight", shrink=0.7)

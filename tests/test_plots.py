@@ -150,6 +150,13 @@ def test_plot_attention_grid():
     hidden = [ax for ax in fig.axes if not ax.images and not ax.axison]
     assert len(hidden) == 1  # a 3 x 2 grid for 5 heads leaves one cell empty
     assert "5 heads" in fig.get_suptitle()
+
+    def shows(axis):
+        return axis.get_major_ticks()[0].label1.get_visible()
+
+    # token names only on the left column (heads 0, 3) and on the lowest head of each column (2, 3, 4)
+    assert [shows(ax.yaxis) for ax in heads] == [True, False, False, True, False]
+    assert [shows(ax.xaxis) for ax in heads] == [False, False, True, True, True]
     with pytest.raises(ValueError, match=r"\[H, T, T\]"):
         plots.plot_attention_grid(weights[0], ["a", "b", "c"])
 
