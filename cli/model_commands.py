@@ -1,6 +1,7 @@
 """Our transformer: parameter counts, training the mini GPT, next-token tables and generation."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -109,7 +110,7 @@ def train_mini_command(corpus, out, run_dir, resume, device, steps, batch_size, 
     cfg = TransformerConfig(vocab_size=vocab, n_ctx=ctx, n_embd=n_embd, n_head=n_head, n_layer=n_layer)
     tc = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, min_lr=lr / 10, seed=seed,
                      checkpoint_every=checkpoint_every, eval_every=max(1, steps // 10))
-    with click.progressbar(length=steps, label="training", show_pos=True, file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=steps, label="training", show_pos=True, file=sys.stderr) as bar:
         def progress(p):
             bar.label = f"loss {p.loss:.3f} | {p.tokens_per_s:,.0f} tokens/s"
             bar.update(p.step - bar.pos)
