@@ -147,8 +147,8 @@ def check_components(n_components: int, shape: tuple[int, int]) -> None:
     if n_components < 1:
         raise ValueError(f"n_components must be at least 1, got {n_components}")
     if n_components > min(n, d):
-        raise ValueError(f"cannot find {n_components} components in {n} points of {d} dimensions; "
-                         f"give at least {n_components} words")
+        raise ValueError(f"PCA to {n_components} dimensions needs at least {n_components} words of at least "
+                         f"{n_components} dimensions; got {n} of {d}")
 
 
 def numbered_labels(name: str, n: int) -> list[str]:
