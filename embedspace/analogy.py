@@ -249,7 +249,8 @@ def search(space: Space, positive: np.ndarray, negative: np.ndarray, method: str
     unit = unit_matrix(space, n_rows)  # [R, D]
     done = 0
     flops = sum(matmul_flops(len(g.terms), space.dim, n_rows) for g in groups)
-    with blas_threads_for(flops) as n_threads, ThreadPoolExecutor(n_threads) as pool:
+    combined = 4.0 * units * (positive.shape[1] + negative.shape[1] + 1)  # bytes the combination moves
+    with blas_threads_for(flops, combined) as n_threads, ThreadPoolExecutor(n_threads) as pool:
         for group in groups:
             step = max(256, min(n_rows, TABLE_BYTES // (4 * len(group.terms))))
             for start in range(0, n_rows, step):
