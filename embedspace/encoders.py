@@ -258,6 +258,11 @@ def load_encoder(name: str = "minilm") -> Encoder:
     EmbedspaceError
         For an unknown name; ``ModelNotFound`` (a FileNotFoundError) when the weights are missing.
     """
+    from transformer.backend import keep_freed_memory
+
+    if name not in ENCODERS:
+        raise EmbedspaceError(f"unknown model {name!r}: use one of {', '.join(ENCODERS)}")
+    keep_freed_memory()  # each batch allocates and frees the same large arrays: reuse them, no page faults
     if name == "minilm":
         from transformer.minilm_files import find_minilm_dir
         from transformer.pretrained import load_minilm
@@ -266,9 +271,7 @@ def load_encoder(name: str = "minilm") -> Encoder:
         folder = find_minilm_dir()
         cfg, params = load_minilm(folder)
         return Encoder("minilm", cfg, params, WordPiece.from_folder(folder))
-    if name == "mini":
-        return _load_mini()
-    raise EmbedspaceError(f"unknown model {name!r}: use one of {', '.join(ENCODERS)}")
+    return _load_mini()
 
 
 def _load_mini() -> Encoder:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from transformer.checkpoint import unflatten
 from transformer.config import TransformerConfig
 from transformer.minilm_files import find_minilm_dir, verify_checksum
 
@@ -97,7 +98,7 @@ def params_from_state(state: dict[str, np.ndarray], cfg: TransformerConfig) -> d
                          f"missing {missing or 'nothing'}; unknown {unknown or 'nothing'}")
     flat = {ours: _combine(ours, [state[n] for n in theirs]) for ours, theirs in table.items()}
     _check_shapes(flat, cfg)
-    return _nest(flat, cfg.n_layer)
+    return unflatten(flat)
 
 
 def load_minilm(folder: str | os.PathLike | None = None, *, verify: bool = True) -> tuple[TransformerConfig, dict]:
@@ -151,16 +152,3 @@ def _check_shapes(flat: dict[str, np.ndarray], cfg: TransformerConfig) -> None:
         shape = expected.get(key, (c,))
         if tensor.shape != shape:
             raise ValueError(f"checkpoint tensor for {path} has shape {tensor.shape}; the config needs {shape}")
-
-
-def _nest(flat: dict[str, np.ndarray], n_layer: int) -> dict:
-    """``{"blocks.0.attn.c_attn.w": a}`` -> ``{"blocks": [{"attn": {"c_attn": {"w": a}}}]}``."""
-    params: dict = {"blocks": [{} for _ in range(n_layer)]}
-    for path, tensor in flat.items():
-        parts = path.split(".")
-        node = params["blocks"][int(parts[1])] if parts[0] == "blocks" else params
-        keys = parts[2:] if parts[0] == "blocks" else parts
-        for key in keys[:-1]:
-            node = node.setdefault(key, {})
-        node[keys[-1]] = tensor
-    return params
