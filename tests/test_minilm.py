@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from embedspace.encoders import check_layer, load_encoder
+from transformer.checkpoint import flatten
 from transformer.config import PRESETS
 from transformer.minilm_files import ChecksumMismatch, ModelNotFound, find_minilm_dir
 from transformer.model import forward, init_params
@@ -63,15 +64,6 @@ def encoder(folder):
     return load_encoder("minilm")
 
 
-def flat_paths(tree, prefix="") -> set[str]:
-    """Dotted paths of every array in a nested params dict."""
-    if isinstance(tree, dict):
-        return set().union(*(flat_paths(v, f"{prefix}{k}.") for k, v in tree.items()))
-    if isinstance(tree, list):
-        return set().union(*(flat_paths(v, f"{prefix}{i}.") for i, v in enumerate(tree)))
-    return {prefix[:-1]}
-
-
 # -- loading: config, name map, checksum ---------------------------------------------------------------
 
 @pytest.mark.minilm
@@ -88,21 +80,14 @@ def test_name_map_covers_every_checkpoint_tensor_and_every_param(folder, minilm,
         keys = set(handle.keys())
     mapped = {name for names in name_map(cfg.n_layer).values() for name in names}
     assert keys == mapped | set(IGNORED)
-    assert set(name_map(cfg.n_layer)) == flat_paths(params) == flat_paths(fresh)
+    assert set(name_map(cfg.n_layer)) == set(flatten(params)) == set(flatten(fresh))
 
 
 @pytest.mark.minilm
 def test_loaded_params_are_float32_and_shaped_like_fresh_ones(minilm, fresh):
-    cfg, params = minilm
-    for path in name_map(cfg.n_layer):
-        ours, theirs = dig(params, path), dig(fresh, path)
-        assert ours.dtype == np.float32 and ours.shape == theirs.shape, path
-
-
-def dig(tree, path: str):
-    for key in path.split("."):
-        tree = tree[int(key)] if isinstance(tree, list) else tree[key]
-    return tree
+    ours, theirs = flatten(minilm[1]), flatten(fresh)
+    for path, tensor in ours.items():
+        assert tensor.dtype == np.float32 and tensor.shape == theirs[path].shape, path
 
 
 TINY = {"vocab_size": 10, "max_position_embeddings": 6, "hidden_size": 4, "num_attention_heads": 2,
