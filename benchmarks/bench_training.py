@@ -10,11 +10,13 @@ Run: ``python -m benchmarks --only training`` (``--quick`` for a smoke run).
 from __future__ import annotations
 
 import math
+import os
 import time
 
 import numpy as np
 
 from transformer.config import TransformerConfig
+from transformer.threads import cpu_count
 from transformer.train import TrainConfig, train
 
 CFG = TransformerConfig(vocab_size=4096, n_ctx=64, n_embd=128, n_head=4, n_layer=4)
@@ -22,7 +24,7 @@ BATCH = 32
 RECORDED_TORCH_TOKENS_PER_S = 11_600   # PyTorch 2.13 CPU on the 2-core development machine (issue 4)
 
 
-def our_tokens_per_s(steps: int, warmup: int) -> float:
+def our_tokens_per_s(steps: int, warmup: int, threads: int) -> float:
     """Tokens/s of :func:`transformer.train.train` (AdamW, clipping, schedule), warm-up steps excluded."""
     data = np.random.default_rng(0).integers(0, CFG.vocab_size, 200_000).astype(np.int32)
     times = []
@@ -31,11 +33,11 @@ def our_tokens_per_s(steps: int, warmup: int) -> float:
         times.append(time.perf_counter())
 
     tc = TrainConfig(steps=warmup + steps, batch_size=BATCH, eval_every=0, eval_batches=1, checkpoint_every=0)
-    train(CFG, data, data, tc, callback=tick)
+    train(CFG, data, data, tc, threads=threads, callback=tick)
     return BATCH * CFG.n_ctx * steps / (times[-1] - times[warmup - 1])
 
 
-def torch_tokens_per_s(steps: int, warmup: int) -> float | None:
+def torch_tokens_per_s(steps: int, warmup: int, threads: int) -> float | None:
     """Tokens/s of the same GPT written with torch.nn and torch.optim.AdamW, or None without torch."""
     try:
         import torch
@@ -43,6 +45,7 @@ def torch_tokens_per_s(steps: int, warmup: int) -> float | None:
     except ImportError:
         return None
     torch.manual_seed(0)
+    torch.set_num_threads(threads)
     c, v, t = CFG.n_embd, CFG.vocab_size, CFG.n_ctx
 
     class Block(torch.nn.Module):
@@ -101,15 +104,21 @@ def gemm_gflops(matmul, a, b, repeats: int = 10) -> float:
 
 
 def run(quick: bool = False) -> list[dict]:
-    steps, warmup = (3, 1) if quick else (20, 3)
-    ours = our_tokens_per_s(steps, warmup)
-    theirs = torch_tokens_per_s(steps, warmup)
-    measured = theirs is not None
-    reference = theirs if measured else RECORDED_TORCH_TOKENS_PER_S
-    rows = [{"name": "train GPT 4L/4H/C128/T64/B32/V4096 AdamW, tokens/s",
-             "ours": round(ours), "reference": round(reference), "ratio": round(ours / reference, 2),
-             "goal": ">= 1.0 x PyTorch CPU",
-             "reference_is": "PyTorch measured in this run" if measured else "PyTorch recorded (11.6 k tokens/s)"}]
+    steps, warmup = (3, 1) if quick else (15, 3)
+    rows = []
+    for threads in (1, cpu_count()):
+        ours = our_tokens_per_s(steps, warmup, threads)
+        theirs = torch_tokens_per_s(steps, warmup, threads)
+        measured = theirs is not None
+        reference = theirs if measured else RECORDED_TORCH_TOKENS_PER_S
+        rows.append({
+            "name": f"train GPT 4L/4H/C128/T64/B32/V4096 AdamW, tokens/s, {threads} thread(s)",
+            "ours": round(ours), "reference": round(reference), "ratio": round(ours / reference, 2),
+            "goal": ">= 1.0 x PyTorch CPU",
+            "reference_is": "PyTorch measured in this run" if measured else "PyTorch recorded (11.6 k tokens/s)",
+            "load_average": round(os.getloadavg()[0], 1)})
+        if cpu_count() == 1:
+            break
     rng = np.random.default_rng(0)
     a = rng.standard_normal((2048, 128), dtype=np.float32)
     b = rng.standard_normal((128, 4096), dtype=np.float32)
