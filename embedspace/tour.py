@@ -877,8 +877,13 @@ def to_html(report: TourReport) -> str:
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              "<title>The embedspace tour</title>", f"<style>{STYLE}</style></head><body>",
              "<h1>The embedspace tour</h1>", f"<p>{html.escape(INTRO)}</p>"]
-    for section in [*report.sections, Section("Closing note", "", closing(report))]:
-        parts.append(f"<h2>{html.escape(section.title)}</h2>")
+    sections = [*report.sections, Section("Closing note", "", closing(report))]
+    contents = "".join(f'<li><a href="#s{i}">{html.escape(s.title)}</a>'
+                       + (f' <span class="status">({html.escape(s.status)})</span>' if s.status != "ok" else "")
+                       + "</li>" for i, s in enumerate(sections, start=1))
+    parts.append(f"<nav><ol>{contents}</ol></nav>")
+    for i, section in enumerate(sections, start=1):
+        parts.append(f'<h2 id="s{i}">{html.escape(section.title)}</h2>')
         if section.intro:
             parts.append(f"<p>{html.escape(section.intro)}</p>")
         parts += [html_block(b) for b in section.blocks]

@@ -186,6 +186,7 @@ def test_rendering_escapes_html_and_keeps_tables_and_figures(tmp_path):
     assert "A &lt;b&gt; &amp; c" in page and "intro &lt;x&gt;" in page
     assert "<td><b>queen</b> (0.71)</td>" in page and "<td>0.500</td>" in page
     assert '<img src="f.png" alt="a figure">' in page and "note &amp; more" in page
+    assert '<li><a href="#s1">A &lt;b&gt; &amp; c</a></li>' in page and '<h2 id="s1">' in page
     markdown = to_markdown(report)
     assert "| a\\|b | 1 |" in markdown and "![a figure](f.png)" in markdown
     assert "The tour ran in 2.5 s." in markdown and "| A <b> & c | ok | 0.0 | f.png |" in markdown
