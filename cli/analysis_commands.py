@@ -170,7 +170,8 @@ def probe_command(words: tuple[str, ...], direction: str | None, pairs_file: str
 
     WORDS are scored in the given order and Spearman's rho says how well the scores follow it.
     The pair report counts how many pairs the HIGH word wins (plural over singular by default),
-    the mean gap and the effect size (Cohen's d).
+    the mean gap and the effect size (Cohen's d). --json: one object per scored key (its
+    "section": words, pairs, top, bottom), then a "summary" object.
 
     Example:
 
@@ -201,9 +202,21 @@ def probe_command(words: tuple[str, ...], direction: str | None, pairs_file: str
         result["top"] = [{"key": k, "score": round(s, 6)} for k, s in top]
         result["bottom"] = [{"key": k, "score": round(s, 6)} for k, s in bottom]
     if as_json:
-        echo_json(result)
+        echo_json(probe_rows(result, pairs))
         return
     echo_probe(result)
+
+
+def probe_rows(result: dict, pairs) -> list[dict]:
+    """The probe as a list of objects: each scored key (section words, pairs, top, bottom), then a summary."""
+    rows = [{"section": "words", **w} for w in result.get("words", [])]
+    rows += [{"section": "pairs", "key": high, "score": round(a, 6), "other": low, "other_score": round(b, 6)}
+             for high, low, a, b in pairs.rows]
+    rows += [{"section": end, **w} for end in ("top", "bottom") for w in result.get(end, [])]
+    summary = {"section": "summary", "direction": result["direction"], "measure": result["measure"]}
+    summary.update({k: result[k] for k in ("spearman", "increasing") if k in result})
+    summary.update({f"pairs_{k}" if k in ("file", "missing") else k: v for k, v in result["pairs"].items()})
+    return rows + [summary]
 
 
 def echo_probe(result: dict) -> None:

@@ -79,13 +79,26 @@ def test_similarity_and_odd_one_out(kv):
 def test_probe_json_has_words_report_and_ranking(tmp_path):
     pairs = tmp_path / "pairs.tsv"
     pairs.write_text("truck\tcar\nbus\tcar\n")
-    data = run_json("probe", "--direction", "truck - car", "cat", "bus", "--space", TINY, "--rank", "2",
+    rows = run_json("probe", "--direction", "truck - car", "cat", "bus", "--space", TINY, "--rank", "2",
                     "--report", str(pairs))
+    data = sections(rows)
     assert [w["key"] for w in data["words"]] == ["cat", "bus"]
-    assert data["pairs"]["pairs"] == 2 and data["pairs"]["wins"] == 2
+    truck, car, bus = (KeyedVectors.load_word2vec_format(TINY)[k] for k in ("truck", "car", "bus"))
+    assert data["words"][1]["score"] == pytest.approx(float(bus @ (truck - car)), abs=1e-5)
+    assert [(p["key"], p["other"]) for p in data["pairs"]] == [("truck", "car"), ("bus", "car")]
+    summary = data["summary"][0]
+    assert summary["pairs"] == 2 and summary["wins"] == 2 and summary["direction"] == "truck - car"
     assert len(data["top"]) == 2 and data["top"][0]["key"] == "truck" and len(data["bottom"]) == 2
-    from_pairs = run_json("probe", "--pairs", str(pairs), "--pca", "cat", "--space", TINY)
-    assert from_pairs["direction"].startswith("first principal component of 2")
+    from_pairs = sections(run_json("probe", "--pairs", str(pairs), "--pca", "cat", "--space", TINY))
+    assert from_pairs["summary"][0]["direction"].startswith("first principal component of 2")
+
+
+def sections(rows: list[dict]) -> dict[str, list[dict]]:
+    """The probe's JSON rows grouped by their section."""
+    grouped: dict[str, list[dict]] = {}
+    for row in rows:
+        grouped.setdefault(row["section"], []).append(row)
+    return grouped
 
 
 def test_evaluate_analogies_table_and_json(tmp_path, kv):
@@ -159,10 +172,11 @@ def test_minilm_plurality_probe_shows_the_increasing_order(minilm_available):
     result = run("probe", "--direction", "cats - cat", "one", "two", "three", "four", "--space", "minilm")
     assert result.exit_code == 0, result.output
     assert "increasing: yes" in result.stdout and "pairs of plurals.tsv" in result.stdout
-    data = run_json("probe", "--direction", "cats - cat", "one", "two", "three", "four", "--space", "minilm")
+    data = sections(run_json("probe", "--direction", "cats - cat", "one", "two", "three", "four", "--space", "minilm"))
     scores = [w["score"] for w in data["words"]]
-    assert scores == sorted(scores) and data["increasing"] and data["spearman"] == 1.0
-    assert data["pairs"]["wins"] > 0.8 * data["pairs"]["pairs"]
+    summary = data["summary"][0]
+    assert scores == sorted(scores) and summary["increasing"] and summary["spearman"] == 1.0
+    assert summary["wins"] > 0.8 * summary["pairs"]
 
 
 @pytest.mark.minilm
