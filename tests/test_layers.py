@@ -121,7 +121,7 @@ def test_attention_matches_a_per_head_loop():
             scores = np.where(allowed, scores, -np.inf)
             p = np.exp(scores - scores.max(-1, keepdims=True))
             p /= p.sum(-1, keepdims=True)
-            np.testing.assert_allclose(cache[4][n, head], p, atol=1e-12)
+            np.testing.assert_allclose(cache.probs[n, head], p, atol=1e-12)
             heads.append(p @ v)
         expected[n] = np.concatenate(heads, axis=1) @ inputs["c_proj"]["w"] + inputs["c_proj"]["b"]
     np.testing.assert_allclose(out, expected, atol=1e-12)
@@ -130,7 +130,7 @@ def test_attention_matches_a_per_head_loop():
 def test_attention_probabilities_respect_causal_and_padding_masks():
     mask = np.array([[1, 1, 0, 0], [1, 1, 1, 1]])
     _, cache = layers.attention_forward(**attention_inputs(True, mask))
-    probs = cache[4]
+    probs = cache.probs
     np.testing.assert_allclose(probs.sum(-1), 1, atol=1e-12)
     assert np.all(probs[:, :, np.triu_indices(4, 1)[0], np.triu_indices(4, 1)[1]] == 0)
     assert np.all(probs[0, :, :, 2:] == 0)

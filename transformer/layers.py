@@ -10,6 +10,7 @@ Shapes: B batch, T positions, C width, H heads, D = C / H head size, F MLP width
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -254,6 +255,19 @@ def softmax_inplace(scores):
     return scores
 
 
+class AttentionCache(NamedTuple):
+    """What :func:`attention_backward` needs; ``probs`` is also what the analysis inspects."""
+
+    qkv: tuple                   # linear cache of the fused Q/K/V projection
+    q: object                    # [B, H, T, D] queries, already scaled by 1/sqrt(D)
+    k: object                    # [B, H, T, D] keys
+    v: object                    # [B, H, T, D] values
+    probs: object                # [B, H, T, T] softmax attention probabilities
+    padded_allowed: object       # the allowed-keys mask when padding was given, else None
+    proj: tuple                  # linear cache of the output projection W_O
+    n_head: int
+
+
 def attention_forward(x, c_attn, c_proj, n_head: int, causal: bool = False, attention_mask=None):
     """Multi-head scaled dot-product self-attention.
 
@@ -269,13 +283,13 @@ def attention_forward(x, c_attn, c_proj, n_head: int, causal: bool = False, atte
 
     Returns
     -------
-    out : [B, T, C]; cache whose ``[4]`` is the attention probabilities [B, H, T, T].
+    out : [B, T, C]; an :class:`AttentionCache` (``cache.probs``: the attention probabilities).
 
     Examples
     --------
     >>> p = {"w": np.zeros((4, 12)), "b": np.zeros(12)}, {"w": np.eye(4), "b": np.zeros(4)}
     >>> out, cache = attention_forward(np.ones((1, 3, 4)), *p, n_head=2, causal=True)
-    >>> cache[4][0, 0].round(2).tolist()
+    >>> cache.probs[0, 0].round(2).tolist()
     [[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.33, 0.33, 0.33]]
     """
     xp = xp_of(x)
@@ -291,7 +305,7 @@ def attention_forward(x, c_attn, c_proj, n_head: int, causal: bool = False, atte
     y = merge_heads(probs @ v)                                      # [B, H, T, D] -> [B, T, C]
     out, proj_cache = linear_forward(y, c_proj["w"], c_proj["b"])   # [B, T, C] -> [B, T, C]
     padded = attention_mask is not None
-    return out, (qkv_cache, q, k, v, probs, allowed if padded else None, proj_cache, n_head)
+    return out, AttentionCache(qkv_cache, q, k, v, probs, allowed if padded else None, proj_cache, n_head)
 
 
 def attention_backward(dout, cache):

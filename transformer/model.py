@@ -159,7 +159,7 @@ def forward(params: dict, tokens, cfg: TransformerConfig, attention_mask=None, t
     for block in params["blocks"]:
         x, block_cache = block_forward(x, block, cfg, attention_mask)       # [B, T, C] -> [B, T, C]
         hidden_states.append(x)
-        attentions.append(block_cache.attn[4])
+        attentions.append(block_cache.attn.probs)
         block_caches.append(block_cache)
     ln_f_cache = None
     if cfg.norm == "pre":
