@@ -67,3 +67,12 @@ def test_to_device_moves_every_leaf_of_a_nested_tree(fake_cupy):
     back = backend.to_device(moved, np)
     assert isinstance(back["blocks"][0]["w"], np.ndarray) and back["wte"].tolist() == [1.0, 1.0]
     assert backend.to_device(tree, np)["wte"] is tree["wte"]   # no copy when already there
+
+
+def test_float32_erf_is_within_float32_resolution_of_scipy():
+    from scipy.special import erf as exact
+    x = np.linspace(-7, 7, 20001)
+    fast = backend.erf(x.astype(np.float32))
+    assert fast.dtype == np.float32
+    assert np.abs(fast.astype(np.float64) - exact(x)).max() < 1e-6
+    assert np.array_equal(backend.erf(x), exact(x))          # float64 goes to scipy itself
