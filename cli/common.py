@@ -1,8 +1,10 @@
 """What every command shares: error handling, and options defined once as decorators."""
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import sys
 
 import click
 
@@ -81,7 +83,10 @@ def space_options(command):
 
 
 def open_space(spec):
-    """The space ``spec`` (None: the default, named on stderr), read with the command's load options."""
+    """The space ``spec`` (None: the default, named on stderr), read with the command's load options.
+
+    Reading a large vector file (not its cache) shows a progress bar on stderr.
+    """
     from embedspace.sources import default_space_name, load_space
 
     ctx = click.get_current_context(silent=True)
@@ -89,7 +94,16 @@ def open_space(spec):
     if spec is None:
         spec = default_space_name()
         click.echo(f"using space {spec!r} (the default; choose one with --space)", err=True)
-    return load_space(spec, **options)
+    with contextlib.ExitStack() as stack:
+        bars = []
+
+        def progress(done: int, total: int) -> None:
+            if not bars:
+                bars.append(stack.enter_context(
+                    click.progressbar(length=total, label=f"reading {spec}", file=sys.stderr)))
+            bars[0].update(done - bars[0].pos)
+
+        return load_space(spec, progress=progress, **options)
 
 
 def topn_option(command):

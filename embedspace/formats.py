@@ -48,6 +48,8 @@ FORMATS = ("word2vec-bin", "word2vec-txt", "glove", "fasttext", "gensim")
 TEXT_FORMATS = ("word2vec-txt", "glove", "fasttext")
 PICKLE_SUFFIXES = (".kv", ".model", ".pkl", ".pickle")
 MAX_KEY_BYTES = 1 << 16  # a binary record's key longer than this is taken as a damaged file
+PROGRESS_EVERY = 1 << 16  # rows between two calls of a reader's progress(done_bytes, total_bytes)
+Progress = Callable[[int, int], None]
 SNIFF_BYTES = 1 << 16
 
 
@@ -106,11 +108,14 @@ def looks_like_text_record(line: bytes, dim: int) -> bool:
 
 # -- reading ----------------------------------------------------------------------------------------
 def read_vectors(path: str | os.PathLike, fmt: str | None = None, limit: int | None = None,
-                 allocate: Callable[[tuple[int, int]], np.ndarray] = in_memory) -> tuple[list[str], np.ndarray]:
+                 allocate: Callable[[tuple[int, int]], np.ndarray] = in_memory,
+                 progress: Progress | None = None) -> tuple[list[str], np.ndarray]:
     """Keys and float32 vectors [V, D] of a word2vec / GloVe / fastText file (first ``limit`` rows).
 
     The binary reader fills an array made by ``allocate(shape)`` (C-contiguous float32): a memory map
     in the cache, for instance, so that the vectors are written to disk without a second copy.
+    ``progress(done_bytes, total_bytes)``, if given, is called every ``PROGRESS_EVERY`` rows of a
+    large file (never for a small one).
 
     Examples
     --------
@@ -126,9 +131,9 @@ def read_vectors(path: str | os.PathLike, fmt: str | None = None, limit: int | N
     if limit is not None and limit < 0:
         raise ValueError(f"limit must be >= 0, got {limit}")
     if fmt == "word2vec-bin":
-        keys, vectors = read_word2vec_binary(path, limit, allocate)
+        keys, vectors = read_word2vec_binary(path, limit, allocate, progress)
     elif fmt in TEXT_FORMATS:
-        keys, vectors = read_text(path, header=fmt != "glove", limit=limit)
+        keys, vectors = read_text(path, header=fmt != "glove", limit=limit, progress=progress)
     elif fmt == "gensim":
         raise FormatError(path, "a gensim native file (a pickle), not a vector file; see load_space's trust_pickle")
     else:
@@ -147,7 +152,8 @@ def read_header(path: Path, line: bytes) -> tuple[int, int]:
 
 
 def read_word2vec_binary(path: Path, limit: int | None = None,
-                         allocate: Callable[[tuple[int, int]], np.ndarray] = in_memory) -> tuple[list[str], np.ndarray]:
+                         allocate: Callable[[tuple[int, int]], np.ndarray] = in_memory,
+                         progress: Progress | None = None) -> tuple[list[str], np.ndarray]:
     """Keys and vectors of a word2vec binary file (memory-mapped while read) into ``allocate(shape)``."""
     with open(path, "rb") as handle:
         if os.fstat(handle.fileno()).st_size == 0:
@@ -155,14 +161,15 @@ def read_word2vec_binary(path: Path, limit: int | None = None,
         with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as buf:
             count, dim = read_header(path, buf.readline())
             n = count if limit is None else min(count, limit)
-            key_bytes, vectors = read_binary_records(path, buf, buf.tell(), n, count, dim, allocate)
+            key_bytes, vectors = read_binary_records(path, buf, buf.tell(), n, count, dim, allocate, progress)
             keys = decode_keys(path, key_bytes)
     check_finite(path, vectors, where="record")
     return keys, vectors
 
 
 def read_binary_records(path: Path, buf: mmap.mmap, start: int, n: int, count: int, dim: int,
-                        allocate: Callable[[tuple[int, int]], np.ndarray] = in_memory) -> tuple[list[bytes], np.ndarray]:
+                        allocate: Callable[[tuple[int, int]], np.ndarray] = in_memory,
+                        progress: Progress | None = None) -> tuple[list[bytes], np.ndarray]:
     """The key bytes of the first ``n`` records, and their vectors [n, D] float32.
 
     One tight loop: ``find`` the space that ends each key, then copy the vector's bytes straight
@@ -179,14 +186,17 @@ def read_binary_records(path: Path, buf: mmap.mmap, start: int, n: int, count: i
     source, dest = memoryview(buf), memoryview(vectors.view(np.uint8).reshape(-1))
     find, position = buf.find, start
     try:
-        for i in range(n):
-            space = find(b" ", position, position + MAX_KEY_BYTES)
-            end = space + 1 + nbytes
-            if space < 0 or end > size:
-                raise binary_end_error(path, buf, position, i, count, nbytes)
-            keys.append(buf[position:space])
-            dest[i * nbytes:(i + 1) * nbytes] = source[space + 1:end]
-            position = end
+        for first in range(0, n, PROGRESS_EVERY):
+            for i in range(first, min(n, first + PROGRESS_EVERY)):
+                space = find(b" ", position, position + MAX_KEY_BYTES)
+                end = space + 1 + nbytes
+                if space < 0 or end > size:
+                    raise binary_end_error(path, buf, position, i, count, nbytes)
+                keys.append(buf[position:space])
+                dest[i * nbytes:(i + 1) * nbytes] = source[space + 1:end]
+                position = end
+            if progress is not None and first + PROGRESS_EVERY < n:
+                progress(position, size)
     finally:
         source.release()
         dest.release()
@@ -234,12 +244,14 @@ def decode_keys(path: Path, key_bytes: list[bytes]) -> list[str]:
     raise AssertionError("unreachable: some key failed to decode")
 
 
-def read_text(path: Path, header: bool, limit: int | None = None) -> tuple[list[str], np.ndarray]:
+def read_text(path: Path, header: bool, limit: int | None = None,
+              progress: Progress | None = None) -> tuple[list[str], np.ndarray]:
     """Keys and vectors of a text file: word2vec / fastText (``header``) or GloVe (no header)."""
     keys: list[str] = []
     rows: list[np.ndarray] = []
     count = dim = None
     with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
         lines = enumerate(handle, start=1)
         if header:
             first = next(lines, (1, b""))[1]
@@ -258,6 +270,8 @@ def read_text(path: Path, header: bool, limit: int | None = None) -> tuple[list[
             dim = dim if dim is not None else len(fields) - 1
             keys.append(fields[0])
             rows.append(parse_numbers(path, number, fields, dim))
+            if progress is not None and number % PROGRESS_EVERY == 0:
+                progress(handle.tell(), size)
     if not keys and count is None:
         raise FormatError(path, "empty file" if dim is None else "no vectors in file")
     if count is not None and len(keys) < (count if limit is None else min(count, limit)):

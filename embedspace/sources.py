@@ -43,6 +43,7 @@ from embedspace.cache import Allocate, cached_space
 from embedspace.errors import EmbedspaceError, FormatError, suggest_keys
 from embedspace.formats import (
     FORMATS,
+    Progress,
     detect_format,
     read_space_dir,
     read_vectors,
@@ -167,7 +168,8 @@ def default_space_name() -> str:
 
 
 def load_space(spec: str | os.PathLike | None = None, *, limit: int | None = None, format: str | None = None,
-               trust_pickle: bool = False, keep_all_tokens: bool = False) -> Space:
+               trust_pickle: bool = False, keep_all_tokens: bool = False,
+               progress: Progress | None = None) -> Space:
     """The space named or located by ``spec`` (default: :func:`default_space_name`).
 
     Parameters
@@ -182,6 +184,9 @@ def load_space(spec: str | os.PathLike | None = None, *, limit: int | None = Non
         Allow gensim's native ``.kv`` / ``.model`` files, which are pickles (they can run code).
     keep_all_tokens : bool
         ``minilm`` only: keep word pieces, special and non-alphabetic tokens too.
+    progress : callable, optional
+        ``progress(done_bytes, total_bytes)``, called now and then while a large vector file is
+        read (not when it comes from the cache).
 
     Examples
     --------
@@ -209,7 +214,7 @@ def load_space(spec: str | os.PathLike | None = None, *, limit: int | None = Non
         raise UnknownSpaceError(
             f"{str(spec)!r} is neither a space name ({', '.join(names)}) nor an existing file"
             + (f"; did you mean: {', '.join(close)}?" if close else ""))
-    return load_path(path, limit=limit, format=format, trust_pickle=trust_pickle)
+    return load_path(path, limit=limit, format=format, trust_pickle=trust_pickle, progress=progress)
 
 
 def find_provider(spec: str | os.PathLike) -> Provider | None:
@@ -231,7 +236,7 @@ def limited(space: Space, limit: int | None) -> Space:
 
 # -- files ----------------------------------------------------------------------------------------------
 def load_path(path: Path, *, limit: int | None = None, format: str | None = None,
-              trust_pickle: bool = False) -> Space:
+              trust_pickle: bool = False, progress: Progress | None = None) -> Space:
     """A space from a vector file (cached) or a space folder (memory-mapped)."""
     if path.is_dir():
         keys, vectors, _ = read_space_dir(path, limit)
@@ -241,7 +246,7 @@ def load_path(path: Path, *, limit: int | None = None, format: str | None = None
         return load_gensim_native(path, limit, trust_pickle)
 
     def build(allocate: Allocate) -> Space:
-        keys, vectors = read_vectors(path, fmt, limit, allocate)  # duplicates dropped
+        keys, vectors = read_vectors(path, fmt, limit, allocate, progress)  # duplicates dropped
         return Space(keys, vectors, origin=str(path.resolve()), name=path.name, unique_keys=True)
 
     return cached_space(path, file_cache_key(path, limit), build, settings={"format": fmt, "limit": limit},

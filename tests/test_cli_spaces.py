@@ -147,3 +147,12 @@ def test_neighbors_tower_on_minilm():
     assert result.exit_code == 0, result.output
     neighbours = [row["neighbor"] for row in json.loads(result.stdout)]
     assert {"towers", "skyscraper"} <= set(neighbours)
+
+
+def test_reading_a_large_file_shows_progress_on_stderr(monkeypatch):
+    from embedspace import formats
+
+    monkeypatch.setattr(formats, "PROGRESS_EVERY", 3)
+    result = run("info", "--space", str(FIXTURES / "tiny.txt"), "--json")
+    assert result.exit_code == 0
+    assert "reading" in result.stderr and json.loads(result.stdout)["size"] == 12

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
+from embedspace import formats
 from embedspace.errors import FormatError
 from embedspace.formats import detect_format, read_space_dir, read_vectors, write_space_dir, write_word2vec
 
@@ -200,3 +201,16 @@ def test_empty_binary_file(tmp_path):
     path.write_bytes(b"")
     with pytest.raises(FormatError, match="empty file"):
         read_vectors(path, "word2vec-bin")
+
+
+@pytest.mark.parametrize("name", ["tiny.bin", "tiny.txt", "tiny.glove.txt"])
+def test_progress_reports_growing_byte_counts(monkeypatch, name):
+    calls = []
+    read_vectors(FIXTURES / name, progress=lambda done, total: calls.append((done, total)))
+    assert calls == []  # a small file: no progress at all
+    monkeypatch.setattr(formats, "PROGRESS_EVERY", 4)
+    keys, _ = read_vectors(FIXTURES / name, progress=lambda done, total: calls.append((done, total)))
+    size = (FIXTURES / name).stat().st_size
+    assert keys == KEYS and len(calls) >= 2
+    assert all(total == size for _, total in calls)
+    assert [done for done, _ in calls] == sorted({done for done, _ in calls}) and calls[-1][0] <= size
