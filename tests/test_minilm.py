@@ -156,6 +156,9 @@ def test_a_config_we_cannot_run_is_refused(tmp_path):
     path.write_text(json.dumps({"model_type": "bert", "hidden_act": "relu"}))
     with pytest.raises(ValueError, match="hidden_act is 'relu'"):
         config_from_json(path)
+    path.write_text(json.dumps({k: v for k, v in TINY.items() if k != "hidden_size"}))
+    with pytest.raises(ValueError, match="lacks the field.s. hidden_size"):
+        config_from_json(path)
 
 
 def fake_folder(tmp_path: Path) -> Path:

@@ -72,6 +72,11 @@ def config_from_json(path: str | os.PathLike) -> TransformerConfig:
     for key, value in expected.items():
         if hf.get(key, value) != value:
             raise ValueError(f"{path}: {key} is {hf[key]!r}; only {value!r} is supported")
+    fields = ("vocab_size", "max_position_embeddings", "hidden_size", "num_attention_heads", "num_hidden_layers",
+              "intermediate_size", "type_vocab_size", "layer_norm_eps")
+    missing = [f for f in fields if f not in hf]
+    if missing:
+        raise ValueError(f"{path} lacks the field(s) {', '.join(missing)}")
     return TransformerConfig(
         vocab_size=hf["vocab_size"], n_ctx=hf["max_position_embeddings"], n_embd=hf["hidden_size"],
         n_head=hf["num_attention_heads"], n_layer=hf["num_hidden_layers"], n_inner=hf["intermediate_size"],
@@ -81,7 +86,7 @@ def config_from_json(path: str | os.PathLike) -> TransformerConfig:
 
 
 def params_from_state(state: dict[str, np.ndarray], cfg: TransformerConfig) -> dict:
-    """Our nested params from a BERT state dict (names as in the checkpoint, any wrapper prefix allowed).
+    """Our nested params from a BERT state dict (names as in the checkpoint, or with a ``bert.`` prefix).
 
     Raises
     ------
@@ -109,7 +114,7 @@ def load_minilm(folder: str | os.PathLike | None = None, *, verify: bool = True)
     folder : path, optional
         The model's folder; by default found by :func:`transformer.minilm_files.find_minilm_dir`.
     verify : bool
-        Check model.safetensors' sha256 against the official checkpoint first (about 0.2 s).
+        Check model.safetensors' sha256 against the official checkpoint first (a fraction of a second).
 
     Examples
     --------
