@@ -271,13 +271,14 @@ def load_encoder(name: str = "minilm") -> Encoder:
         folder = find_minilm_dir()
         cfg, params = load_minilm(folder)
         return Encoder("minilm", cfg, params, WordPiece.from_folder(folder))
-    return _load_mini()
+    return mini_encoder()
 
 
-def _load_mini() -> Encoder:
+def mini_encoder(folder=None) -> Encoder:
+    """Our word-level GPT as an Encoder, from a model folder written by train-mini (default: the shipped one)."""
     from embedspace.mini import load_mini_model
 
-    model = load_mini_model()
+    model = load_mini_model(folder)
     return Encoder("mini", model.cfg, model.params, WordLevel(model.tokenizer, model.cfg.n_ctx))
 
 

@@ -91,3 +91,16 @@ def test_mean_pool_ignores_padding_and_l2_normalise_gives_unit_rows():
     pooled = mean_pool(hidden, np.array([[1, 1, 0], [1, 1, 1]]))
     np.testing.assert_allclose(pooled, [[1, 2], [8, 9]])
     np.testing.assert_allclose(np.linalg.norm(l2_normalise(pooled), axis=1), 1.0, rtol=1e-6)
+
+
+def test_the_mini_encoder_loads_a_model_folder(tmp_path):
+    from embedspace.encoders import mini_encoder
+    from transformer.checkpoint import save_model
+
+    tokenizer = WordTokenizer.build(LINES, GPT.vocab_size)
+    params = init_params(GPT, seed=3)
+    save_model(tmp_path / "mini", params, GPT, extra_files={"vocab.txt": "\n".join(tokenizer.id_to_token) + "\n"})
+    enc = mini_encoder(tmp_path / "mini")
+    assert enc.name == "mini" and enc.causal and enc.n_layer == GPT.n_layer
+    assert enc.tokenize("the dog") == ["<bos>", "the", "dog"]
+    np.testing.assert_array_equal(enc.static_vector("dog"), params["wte"][tokenizer.token_to_id["dog"]])
