@@ -35,7 +35,9 @@ def tokens_command(text: str, model: str, as_json: bool) -> None:
 
     Example:
 
+    \b
         embedspace tokens "Tokenization is unbelievably fun" --model minilm
+        embedspace tokens "the cat sat on the mat" --model mini --json
     """
     from embedspace.encoders import load_encoder
 
@@ -76,8 +78,8 @@ def embed_command(texts: tuple[str, ...], file: Path | None, model: str, per_tok
 
     Example:
 
+    \b
         embedspace embed "The car is blue" "A red automobile" --model minilm
-
         embedspace embed "a fashion model" --tokens --layer 3 --json
     """
     from embedspace.encoders import BATCH_SIZE, check_layer, load_encoder
@@ -145,8 +147,8 @@ def attention_command(text: str, model: str, layer: int, head: int, out: Path | 
 
     Example:
 
+    \b
         embedspace attention "The car is blue" --model minilm --layer 1 --head 0
-
         embedspace attention "The car is blue" --layer -1 --head 3 --out attention.png
     """
     from embedspace.encoders import check_layer, load_encoder
