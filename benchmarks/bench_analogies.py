@@ -23,7 +23,7 @@ import numpy as np
 from embedspace.analogy import analogy, search
 from embedspace.evaluate import FoldedVocabulary, evaluate_analogies, exclusions, read_analogies
 from embedspace.space import Space
-from transformer.threads import blas_threads_for, cpu_count, limit_threads, matmul_flops
+from transformer.threads import blas_threads_for, cpu_count, limit_threads, matmul_bytes, matmul_flops
 
 
 def best_time(function, repeat: int = 3) -> float:
@@ -136,8 +136,10 @@ def bench_one_analogy(quick: bool) -> list[dict]:
     question = ("w10", "w20", "w30")
     assert [k for k, _ in analogy(space, *question)] == [
         k for k, _ in kv.most_similar(positive=["w20", "w30"], negative=["w10"])]  # also warms both up
-    ours = best_time(lambda: analogy(space, *question))
-    theirs = best_time(lambda: kv.most_similar(positive=["w20", "w30"], negative=["w10"]))
+    ours, theirs = float("inf"), float("inf")
+    for _ in range(5):  # interleaved, best of 5
+        ours = min(ours, best_time(lambda: analogy(space, *question), 1))
+        theirs = min(theirs, best_time(lambda: kv.most_similar(positive=["w20", "w30"], negative=["w10"]), 1))
     return [{"name": f"one analogy, {size} x {dim} space, vs gensim most_similar", "ours": round(ours, 4),
              "reference": round(theirs, 4), "ratio": round(theirs / ours, 2), "goal": ">= 1 (no slower)"}]
 
@@ -156,22 +158,30 @@ def bench_threads(quick: bool) -> list[dict]:
     def timed(left, right, threads: int | None) -> float:
         def once() -> None:
             if threads is None:  # our choice
-                with blas_threads_for(matmul_flops(left.shape[0], left.shape[1], right.shape[1])):
+                flops = matmul_flops(left.shape[0], left.shape[1], right.shape[1])
+                with blas_threads_for(flops, matmul_bytes(left.shape[0], left.shape[1], right.shape[1])):
                     left @ right
             else:
                 with limit_threads(threads):
                     left @ right
-        repeat = 5 if left.shape[0] > 100 else 200
-        return float(np.median([best_time(once, 1) for _ in range(repeat)]))
+        return best_time(once, 3 if left.shape[0] > 100 else 50)
 
-    idle = {name: (timed(*pair, None), timed(*pair, cpu_count())) for name, pair in cases.items()}
-    busy_process = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    try:
-        time.sleep(0.3)
-        busy = {name: (timed(*pair, None), timed(*pair, cpu_count())) for name, pair in cases.items()}
-    finally:
-        busy_process.kill()
-        busy_process.wait()
+    # alternate idle and busy rounds (best of each), so that other users' load drifts through both alike
+    times = {(name, mode, busy): [] for name in cases for mode in ("ours", "all") for busy in (False, True)}
+    for _ in range(2 if quick else 3):
+        for busy in (False, True):
+            spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy else None
+            try:
+                time.sleep(0.2)
+                for name, pair in cases.items():
+                    times[name, "ours", busy].append(timed(*pair, None))
+                    times[name, "all", busy].append(timed(*pair, cpu_count()))
+            finally:
+                if spinner is not None:
+                    spinner.kill()
+                    spinner.wait()
+    idle = {name: (min(times[name, "ours", False]), min(times[name, "all", False])) for name in cases}
+    busy = {name: (min(times[name, "ours", True]), min(times[name, "all", True])) for name in cases}
     load = os.getloadavg()[0]
     rows = []
     for name in cases:

@@ -27,9 +27,9 @@ from functools import partial
 
 import numpy as np
 
-from embedspace.arithmetic import Term, as_terms, most_similar
-from embedspace.space import Space, top_k
-from transformer.threads import blas_threads_for, matmul_bytes, matmul_flops
+from embedspace.arithmetic import Term, as_terms, cosine_scores, most_similar
+from embedspace.space import Space, inverse, top_k
+from transformer.threads import blas_threads_for, matmul_flops
 
 log = logging.getLogger(__name__)
 
@@ -113,10 +113,7 @@ def most_similar_cosmul(space: Space, positive: Iterable = (), negative: Iterabl
     negatives = [t.key for t in terms if t.weight < 0]
     if not positives:
         raise ValueError("3CosMul needs at least one positive key")
-    rows = len(space) if restrict_vocab is None else min(restrict_vocab, len(space))
-    vectors = space.unit(positives + negatives)  # [T, D]
-    with blas_threads_for(matmul_flops(len(terms), space.dim, rows), matmul_bytes(len(terms), space.dim, rows)):
-        cosines = space.cosine_scores(vectors, restrict_vocab)  # [T, R]
+    cosines = cosine_scores(space, space.unit(positives + negatives), restrict_vocab)  # [T, D] -> [T, R]
     scores = cosmul(cosines[: len(positives)], cosines[len(positives):])  # [R]
     return best_keys(space, scores, terms if exclude_inputs else (), topn)
 
@@ -158,7 +155,7 @@ def scores_at(space: Space, positive: np.ndarray, negative: np.ndarray, method: 
 
 def unit_rows(space: Space, rows: np.ndarray) -> np.ndarray:
     """Unit vectors of some rows, [...] -> [..., D], without normalising the whole space (zero rows stay 0)."""
-    return space.vectors[rows] * space.inverse_norms[rows][..., None]
+    return space.vectors[rows] * inverse(space.norms[rows])[..., None]
 
 
 def unit_matrix(space: Space, n_rows: int) -> np.ndarray:
