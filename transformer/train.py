@@ -27,7 +27,7 @@ import numpy as np
 from transformer import checkpoint
 from transformer.backend import get_xp, keep_freed_memory, to_device, xp_of
 from transformer.config import TransformerConfig
-from transformer.model import lm_loss
+from transformer.model import init_params, lm_loss
 from transformer.threads import limit_threads, matmul_flops, threads_for
 
 log = logging.getLogger(__name__)
@@ -244,7 +244,6 @@ def train(cfg: TransformerConfig | None, train_tokens, val_tokens, tc: TrainConf
         product of a step: one thread for small models, every core for large ones)
     callback : called with a :class:`Progress` after every step
     """
-    from transformer.model import init_params
     xp = get_xp(device)
     step, history, opt_state, seconds_before = 0, [], None, 0.0
     if resume is not None:
@@ -264,7 +263,8 @@ def train(cfg: TransformerConfig | None, train_tokens, val_tokens, tc: TrainConf
     nested = checkpoint.unflatten(flat)                      # the same arrays, nested for the model
     val_rng = np.random.default_rng([tc.seed, 1])            # a fixed validation set, apart from training
     val_batches = [get_batch(val_tokens, tc.batch_size, cfg.n_ctx, val_rng) for _ in range(tc.eval_batches)]
-    last_checkpoint, val_loss, interrupted = None, None, False
+    last_checkpoint = latest_checkpoint(resume) if resume is not None else None
+    val_loss, interrupted = None, False
     started, tokens_done = time.perf_counter(), 0
 
     def state_dict():
