@@ -128,17 +128,20 @@ def special_ids(model: MiniModel) -> list[int]:
 
 
 def next_token_table(model: MiniModel, text: str, temperatures: Iterable[float], k: int = 10) -> list[dict]:
-    """The ``k`` likeliest next tokens after ``text`` at each temperature.
+    """The ``k`` likeliest next tokens after ``text`` and their probability at each temperature.
+
+    The ranking is the logits' (the same at every T > 0); T = 0 gives the first all the mass.
 
     Returns
     -------
     ``[{"temperature": T, "tokens": [{"token", "id", "probability"}, ...]}, ...]``
     """
     logits = next_token_logits(model.params, model.cfg, encode_prompt(model, text))
+    ranked = [i for i, _ in top_k(distribution(logits, 1.0, suppress=special_ids(model)), k)]  # by logit
     table = []
     for temperature in temperatures:
         probs = distribution(logits, temperature, suppress=special_ids(model))
-        rows = [{"token": model.tokenizer.id_to_token[i], "id": i, "probability": p} for i, p in top_k(probs, k)]
+        rows = [{"token": model.tokenizer.id_to_token[i], "id": i, "probability": float(probs[i])} for i in ranked]
         table.append({"temperature": float(temperature), "tokens": rows})
     return table
 

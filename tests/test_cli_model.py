@@ -65,6 +65,9 @@ def test_next_lists_top_k_per_temperature(model_dir):
     top = [r["probability"] for r in rows[::3]]
     assert top[0] > top[1] > top[2]                       # higher temperature, flatter distribution
     assert {r["token"] for r in rows[:3]} == {r["token"] for r in rows[3:6]}   # same ranking at every T
+    greedy = json.loads(invoke("next", "the king", "-t", "0", "-k", "4", "--model", model_dir, "--json").output)
+    assert [r["probability"] for r in greedy] == [1.0, 0.0, 0.0, 0.0]
+    assert not {"<unk>", "<bos>"} & {r["token"] for r in greedy}
     table = invoke("next", "the king", "--model", model_dir)
     assert table.exit_code == 0 and "temperature 1" in table.output
 
