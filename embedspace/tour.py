@@ -487,9 +487,12 @@ def section_context(tour: Tour, section: Section) -> str:
         except Unavailable as error:
             section.add(Note(str(error)))
             continue
-        results[name] = compare_contexts(encoder, [s for _, s in MODEL_SENTENCES], "model", layers=(0, -1))
+        try:
+            results[name] = compare_contexts(encoder, [s for _, s in MODEL_SENTENCES], "model", layers=(0, -1))
+        except (KeyError, ValueError) as error:  # e.g. a vocabulary without "model"
+            section.add(Note(f"{name}: {error}"))
     if not results:
-        raise Unavailable("neither encoder is available")
+        raise Unavailable("no encoder could place 'model' in the sentences")
     summary = []
     for name, result in results.items():
         curves = drift_curves(result, labels)
