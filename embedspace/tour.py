@@ -548,10 +548,10 @@ def section_senses(tour: Tour, section: Section) -> str:
     for name in ENCODER_NAMES:
         try:
             results[name] = sense_separation(tour.encoder(name), items)
-        except Unavailable as error:
-            section.add(Note(str(error)))
+        except (Unavailable, ValueError) as error:  # ValueError: no word of the set in its vocabulary
+            section.add(Note(f"{name}: {error}" if isinstance(error, ValueError) else str(error)))
     if not results:
-        raise Unavailable("neither encoder is available")
+        raise Unavailable("no encoder could score the sentence set")
     depth = max(r.n_layers for r in results.values())
     rows = []
     for layer in range(depth + 1):
