@@ -1,4 +1,4 @@
-"""transformer.threads: small products on one BLAS thread, large ones on the cores that are free."""
+"""transformer.threads: small products on one BLAS thread, large ones on every core."""
 import numpy as np
 import pytest
 
@@ -13,8 +13,7 @@ def test_small_product_runs_on_one_thread_and_the_setting_is_restored():
     assert threads.blas_threads() == before
 
 
-def test_large_product_gets_every_free_core(monkeypatch):
-    monkeypatch.setattr(threads, "other_runnable", lambda: 0)
+def test_large_product_gets_every_core():
     with threads.limit_threads(1):
         with threads.blas_threads_for(threads.matmul_flops(20_000, 300, 30_000)) as n:
             assert n == threads.cpu_count()
@@ -22,30 +21,13 @@ def test_large_product_gets_every_free_core(monkeypatch):
         assert threads.blas_threads() == 1
 
 
-def test_busy_cores_are_left_alone(monkeypatch):
-    large = threads.matmul_flops(20_000, 300, 30_000)
-    monkeypatch.setattr(threads, "cpu_count", lambda: 4)
-    monkeypatch.setattr(threads, "other_runnable", lambda: 1)
-    assert threads.threads_for(large) == 3
-    monkeypatch.setattr(threads, "other_runnable", lambda: 9)
-    assert threads.threads_for(large) == 1
-    monkeypatch.setattr(threads, "other_runnable", lambda: None)  # cannot tell: every core
-    assert threads.threads_for(large) == 4
-
-
-def test_threshold_counts_arithmetic_and_memory_traffic(monkeypatch):
-    monkeypatch.setattr(threads, "other_runnable", lambda: 0)
+def test_threshold_counts_arithmetic_and_memory_traffic():
     limit = threads.PARALLEL_AFTER_S
     assert threads.threads_for(0.99 * limit * threads.CORE_FLOPS_PER_S) == 1
     assert threads.threads_for(1.01 * limit * threads.CORE_FLOPS_PER_S) == threads.cpu_count()
     # a matrix-vector product over 3 M x 300 floats is cheap in flops but reads 3.6 GB
     assert threads.threads_for(threads.matmul_flops(3_000_000, 300, 1),
                                threads.matmul_bytes(3_000_000, 300, 1)) == threads.cpu_count()
-
-
-def test_other_runnable_reads_the_machine():
-    others = threads.other_runnable()
-    assert others is None or others >= 0
 
 
 def test_results_do_not_depend_on_the_thread_count():
