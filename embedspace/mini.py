@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NamedTuple
@@ -224,12 +223,11 @@ def train_mini(corpus, out, run_dir=None, cfg: TransformerConfig | None = None, 
     if resume:
         checkpoint_from = run_dir if resume is True else Path(resume)
         cfg = load_checkpoint(checkpoint_from)[1]
-    started = time.perf_counter()
     result = train(cfg, train_ids, val_ids, tc, run_dir=run_dir, resume=checkpoint_from,
                    device=device, callback=callback)
     meta = {"corpus": str(corpus), "train_tokens": len(train_ids), "val_tokens": len(val_ids),
             "steps": result.step, "tokens_seen": result.tokens_seen, "val_loss": result.val_loss,
-            "seconds": round(time.perf_counter() - started, 1), "interrupted": result.interrupted,
+            "seconds": round(result.seconds, 1), "interrupted": result.interrupted,
             "history": result.history, "checkpoint": str(result.checkpoint) if result.checkpoint else None}
     save_model(out, result.params, cfg, dtype=np.float16,
                extra_files={VOCAB_FILE: "\n".join(tokenizer.id_to_token) + "\n",
