@@ -233,7 +233,11 @@ def section_neighbours(tour: Tour, section: Section, topn: int = 8) -> str:
             else:
                 columns.append([f"'{word}' missing"] + [""] * (topn - 1))
         rows = [[rank + 1] + [c[rank] if rank < len(c) else "" for c in columns] for rank in range(topn)]
+        rows.append(["baseline"] + [f"random pairs: {typical_cosine(space):.2f}" for space in spaces])
         section.add(Table(["#"] + [s.name for s in spaces], rows, caption=f"Nearest words of '{word}' (cosine)"))
+    section.add(Note("The baseline row is the mean cosine between two words drawn at random from the space's "
+                     "10,000 most frequent: a space whose vectors share a large common component has high cosines "
+                     "everywhere, and only the ranking of its neighbours means much."))
     return f"neighbours of {', '.join(NEIGHBOUR_WORDS)} in {len(spaces)} spaces"
 
 
@@ -643,6 +647,17 @@ def section_temperature(tour: Tour, section: Section) -> str:
                       caption=f"Prompt: '{PROMPT}'"))
     top = table[0]["tokens"][0]
     return f"after '{PROMPT}': {top['token']} ({top['probability']:.2f} at T = {TEMPERATURES[0]:g})"
+
+
+def typical_cosine(space: Space, n: int = 400, among: int = 10_000, seed: int = 0) -> float:
+    """Mean cosine between ``n`` random pairs of distinct words among the ``among`` most frequent."""
+    rng = np.random.default_rng(seed)
+    size = min(among, len(space))
+    first, second = rng.integers(0, size, (2, n))
+    from embedspace.contextual import row_cosines
+
+    keep = first != second
+    return float(np.mean(row_cosines(space.vectors[first[keep]], space.vectors[second[keep]])))
 
 
 def section_parameters(tour: Tour, section: Section) -> str:

@@ -191,3 +191,17 @@ def test_rendering_escapes_html_and_keeps_tables_and_figures(tmp_path):
     assert "| a\\|b | 1 |" in markdown and "![a figure](f.png)" in markdown
     assert "The tour ran in 2.5 s." in markdown and "| A <b> & c | ok | 0.0 | f.png |" in markdown
 
+
+
+def test_typical_cosine_is_the_mean_over_random_distinct_pairs():
+    import numpy as np
+
+    from embedspace.space import Space
+    from embedspace.tour import typical_cosine
+
+    orthogonal = Space([f"w{i}" for i in range(50)], np.eye(50, dtype=np.float32))
+    assert typical_cosine(orthogonal) == 0.0
+    shared = np.eye(50, dtype=np.float32) + 3.0  # one common component dominates every row
+    value = typical_cosine(Space([f"w{i}" for i in range(50)], shared))
+    expected = (48 * 9 + 2 * 12) / (49 * 9 + 16)  # rows e_i + 3: (row_i . row_j) / |row|^2
+    assert value == pytest.approx(expected, rel=1e-6)
