@@ -27,7 +27,7 @@ from functools import partial
 
 import numpy as np
 
-from embedspace.arithmetic import Term, as_terms, cosine_scores, most_similar
+from embedspace.arithmetic import as_terms, best_keys, cosine_scores, most_similar
 from embedspace.space import Space, inverse, top_k
 from transformer.threads import blas_threads_for, matmul_flops
 
@@ -167,13 +167,6 @@ def unit_matrix(space: Space, n_rows: int) -> np.ndarray:
     if 2 * n_rows >= len(space):
         return space.unit_vectors[:n_rows]
     return unit_rows(space, slice(0, n_rows))
-
-
-def best_keys(space: Space, scores: np.ndarray, excluded: Sequence[Term], topn: int) -> list[tuple[str, float]]:
-    """The ``topn`` best ``(key, score)`` of ``scores`` [R], leaving out the keys of ``excluded``."""
-    rows = [space.key_to_index[t.key] for t in excluded]
-    scores[[i for i in rows if i < scores.shape[0]]] = -np.inf
-    return [(space.index_to_key[i], float(scores[i])) for i in top_k(scores, topn) if np.isfinite(scores[i])]
 
 
 # -- many questions at once -----------------------------------------------------------------------

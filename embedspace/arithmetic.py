@@ -187,9 +187,13 @@ def nearest(space: Space, terms: Sequence[Term], topn: int = 10, restrict_vocab:
             exclude_inputs: bool = True) -> list[tuple[str, float]]:
     """The ``topn`` keys nearest to the query of ``terms`` (see :func:`most_similar`)."""
     scores = cosine_scores(space, query_vector(space, terms)[None, :], restrict_vocab)[0]  # [R]
-    if exclude_inputs:
-        inputs = [space.key_to_index[t.key] for t in terms]
-        scores[[i for i in inputs if i < scores.shape[0]]] = -np.inf
+    return best_keys(space, scores, terms if exclude_inputs else (), topn)
+
+
+def best_keys(space: Space, scores: np.ndarray, excluded: Sequence[Term], topn: int) -> list[tuple[str, float]]:
+    """The ``topn`` best ``(key, score)`` of ``scores`` [R] (modified in place), leaving out the keys of ``excluded``."""
+    rows = [space.key_to_index[t.key] for t in excluded]
+    scores[[i for i in rows if i < scores.shape[0]]] = -np.inf
     return [(space.index_to_key[i], float(scores[i])) for i in top_k(scores, topn) if np.isfinite(scores[i])]
 
 
