@@ -79,6 +79,21 @@ def test_context_layer_out_of_range_is_one_clear_error(minilm_available):
     assert "layer 99" in result.output
 
 
+def test_context_with_the_causal_mini_gpt_ignores_the_right_context():
+    from embedspace.mini import mini_dir
+
+    if not (mini_dir() / "config.json").is_file():
+        pytest.skip("the mini GPT is not in data/mini")
+    result = invoke("context", "the bank of the river", "the bank of the money", "--word", "bank",
+                    "--model", "mini", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["causal"] is True and "causal" in data["note"] and "left" in data["note"]
+    cosines = data["pairs"][0]["cosines"]
+    assert len(cosines) == data["n_layers"] + 1
+    assert cosines == pytest.approx([1.0] * len(cosines), abs=1e-5)  # same left context: same vector
+
+
 def test_context_needs_a_word_and_a_sentence():
     assert invoke("context", ML).exit_code == 2
     assert invoke("context", "--word", "model").exit_code == 2
