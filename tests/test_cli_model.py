@@ -119,3 +119,16 @@ def test_the_mini_space_is_w_e_without_specials(model_dir, monkeypatch):
 def test_every_model_command_has_an_example():
     for name in ("params", "train-mini", "next", "generate"):
         assert "Example:" in invoke(name, "--help").output
+
+
+def test_the_shipped_mini_model_loads_and_generates_deterministically(monkeypatch):
+    monkeypatch.delenv("EMBEDSPACE_DATA", raising=False)
+    model = load_mini_model()
+    assert model.cfg.vocab_size == model.tokenizer.vocab_size == 8192
+    assert model.params["wte"].dtype == np.float32
+    first = invoke("generate", "the king said", "--seed", "7", "--max-tokens", "12")
+    assert first.exit_code == 0 and first.output == invoke("generate", "the king said", "--seed", "7",
+                                                           "--max-tokens", "12").output
+    assert len(first.output.split()) > 6
+    space = load_space("mini")
+    assert space.dim == 128 and "queen" in space and "<eos>" not in space
