@@ -76,3 +76,51 @@ def test_float32_erf_is_within_float32_resolution_of_scipy():
     assert fast.dtype == np.float32
     assert np.abs(fast.astype(np.float64) - exact(x)).max() < 1e-6
     assert np.array_equal(backend.erf(x), exact(x))          # float64 goes to scipy itself
+
+
+class DeviceArray(np.ndarray):
+    """Stands in for a CuPy array: numpy underneath, but a different type the backend must track."""
+
+
+def numpy_backed_cupy(monkeypatch):
+    """Fake ``cupy`` and ``cupyx`` modules whose arrays are DeviceArray, so the CuPy branch runs on the CPU."""
+    def to_device(a, dtype=None):
+        return np.asarray(a, dtype=dtype).view(DeviceArray)
+
+    def device_version(name):
+        return lambda *args, **kwargs: getattr(np, name)(*args, **kwargs).view(DeviceArray)
+
+    module = types.ModuleType("cupy")
+    module.ndarray, module.asarray = DeviceArray, to_device
+    module.asnumpy = lambda a: np.array(a).view(np.ndarray)
+    for name in ("zeros", "empty", "ones", "arange", "tril"):
+        setattr(module, name, device_version(name))
+    module.__getattr__ = lambda name: getattr(np, name)      # everything else: numpy's own
+    cupyx = types.ModuleType("cupyx")
+    cupyx.scatter_add = np.add.at
+    monkeypatch.setitem(sys.modules, "cupy", module)
+    monkeypatch.setitem(sys.modules, "cupyx", cupyx)
+    return module
+
+
+def test_training_through_the_cupy_branch_equals_numpy(monkeypatch):
+    from transformer.config import TransformerConfig
+    from transformer.model import forward
+    from transformer.train import TrainConfig, train
+
+    cfg = TransformerConfig(vocab_size=12, n_ctx=6, n_embd=8, n_head=2, n_layer=1)
+    tc = TrainConfig(steps=4, batch_size=2, eval_every=2, eval_batches=1, checkpoint_every=0)
+    data = np.arange(200, dtype=np.int32) % 12
+    on_cpu = train(cfg, data, data, tc)
+    fake = numpy_backed_cupy(monkeypatch)
+    on_device = train(cfg, data, data, tc, device="cuda")
+    for name in on_cpu.params["blocks"][0]["mlp"]["c_fc"]:
+        host = on_device.params["blocks"][0]["mlp"]["c_fc"][name]
+        assert type(host) is np.ndarray                       # results come back to the host
+        np.testing.assert_allclose(host, on_cpu.params["blocks"][0]["mlp"]["c_fc"][name], rtol=1e-6)
+    for ours, reference in zip(on_device.history, on_cpu.history, strict=True):
+        assert ours["val_loss"] == pytest.approx(reference["val_loss"], rel=1e-6)
+    device_params = backend.to_device(on_cpu.params, fake)
+    logits, cache = forward(device_params, [[1, 2, 3]], cfg)
+    assert type(logits) is DeviceArray and type(cache.hidden_states[1]) is DeviceArray
+    assert type(backend.asnumpy(cache.attentions[0])) is np.ndarray
