@@ -138,17 +138,6 @@ def test_bad_input_is_named(space):
     assert analogies(space, []) == []
 
 
-@pytest.fixture(scope="module")
-def minilm():
-    from embedspace.sources import load_space
-    from transformer.minilm_files import ModelNotFound
-
-    try:
-        return load_space("minilm")
-    except ModelNotFound:
-        pytest.skip("all-MiniLM-L6-v2 is not installed")
-
-
 @pytest.mark.minilm
 def test_minilm_king_man_woman_is_queen_and_equals_gensim(minilm):
     kv = minilm.to_keyed_vectors()

@@ -58,17 +58,6 @@ def gensim_prediction(kv, question, method: str, restrict_vocab: int | None = No
     return answers[0][0]
 
 
-@pytest.fixture(scope="module")
-def minilm():
-    from embedspace.sources import load_space
-    from transformer.minilm_files import ModelNotFound
-
-    try:
-        return load_space("minilm")
-    except ModelNotFound:
-        pytest.skip("all-MiniLM-L6-v2 is not installed")
-
-
 @pytest.mark.minilm
 def test_minilm_3cosadd_equals_gensim_question_by_question(minilm, sample_file):
     ours = assert_equals_gensim(minilm, sample_file)

@@ -152,17 +152,6 @@ def test_shipped_pair_lists_parse(name):
     assert len(pairs) >= 10 and len(set(pairs)) == len(pairs)
 
 
-@pytest.fixture(scope="module")
-def minilm():
-    from embedspace.sources import load_space
-    from transformer.minilm_files import ModelNotFound
-
-    try:
-        return load_space("minilm")
-    except ModelNotFound:
-        pytest.skip("all-MiniLM-L6-v2 is not installed")
-
-
 @pytest.mark.minilm
 def test_minilm_plurality_direction(minilm):
     d = direction_from_expression(minilm, "cats - cat")

@@ -102,13 +102,6 @@ def test_shipped_lists():
 
 
 @pytest.mark.minilm
-def test_flowers_are_more_pleasant_than_insects_in_minilm():
-    from embedspace.sources import load_space
-    from transformer.minilm_files import ModelNotFound
-
-    try:
-        space = load_space("minilm")
-    except ModelNotFound:
-        pytest.skip("all-MiniLM-L6-v2 is not installed")
-    result = weat(space, read_weat(shipped_tests()["weat1_flowers_insects"]), samples=5_000)
+def test_flowers_are_more_pleasant_than_insects_in_minilm(minilm):
+    result = weat(minilm, read_weat(shipped_tests()["weat1_flowers_insects"]), samples=5_000)
     assert result.effect_size > 0.5 and result.p_value < 0.01

@@ -1,0 +1,16 @@
+"""Fixtures shared by several test modules."""
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    """The shipped MiniLM W_E space (installed by `make test`); the test is skipped where it is absent."""
+    from embedspace.sources import load_space
+    from transformer.minilm_files import ModelNotFound
+
+    try:
+        return load_space("minilm")
+    except ModelNotFound:
+        pytest.skip("all-MiniLM-L6-v2 is not installed")
