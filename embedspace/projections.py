@@ -21,6 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from embedspace.errors import NotInstalled
+from embedspace.probes import direction_from_expression
 from embedspace.space import Space
 
 log = logging.getLogger(__name__)
@@ -336,7 +337,7 @@ class NamedAxes:
 
     An axis spelled as text (``"italy - germany"``, ``"king"``, ``"cats - cat + dogs"``) is
     evaluated in ``space`` as a probe direction is (raw vectors combined, see
-    :func:`direction_from_text`); a :class:`embedspace.probes.Direction` or a vector [D] is taken as
+    :func:`embedspace.probes.direction_from_expression`); a :class:`embedspace.probes.Direction` or a vector [D] is taken as
     it is. Each axis is scaled to unit length, so a coordinate is the length of a row's projection
     onto it.
 
@@ -391,7 +392,7 @@ class NamedAxes:
         if isinstance(axis, str):
             if self.space is None:
                 raise ValueError(f"axis {axis!r} is spelled as text: give a space to evaluate it in")
-            return direction_from_text(self.space, axis)
+            return direction_from_expression(self.space, axis).vector
         vector = np.asarray(getattr(axis, "vector", axis), dtype=np.float64)  # a probes.Direction or a vector
         if vector.ndim != 1:
             raise ValueError(f"an axis vector must be 1-D [D], got shape {vector.shape}")
@@ -450,24 +451,6 @@ def gram_schmidt(raw: np.ndarray, labels: Sequence[str], tol: float = 1e-6) -> n
             raise ValueError(f"axis {label!r} lies along the earlier axes: nothing is left after orthogonalising")
         basis.append(residual / np.linalg.norm(residual))
     return np.stack(basis)
-
-
-def direction_from_text(space: Space, text: str) -> np.ndarray:
-    """The vector [D] an axis such as ``"italy - germany"`` names in ``space``.
-
-    The same direction as a probe's (:func:`embedspace.probes.direction_from_expression`): the
-    weighted sum of the keys' raw vectors; the expression is read by
-    :func:`embedspace.arithmetic.parse_expression` (``+``, ``-``, weights, quoted keys).
-
-    Examples
-    --------
-    >>> space = Space(["a", "b"], np.array([[2, 0], [0, 3]], dtype=np.float32))
-    >>> direction_from_text(space, "a - b").tolist()
-    [2.0, -3.0]
-    """
-    from embedspace.probes import direction_from_expression
-
-    return direction_from_expression(space, text).vector
 
 
 def make_projection(method: str, n_components: int = 2, axes: Sequence[str | np.ndarray] = (),
