@@ -27,7 +27,7 @@ from functools import partial
 
 import numpy as np
 
-from embedspace.arithmetic import as_terms, best_keys, cosine_scores, most_similar
+from embedspace.arithmetic import as_terms, best_keys, most_similar
 from embedspace.space import Space, inverse, top_k
 from transformer.threads import blas_threads_for, matmul_flops
 
@@ -113,7 +113,7 @@ def most_similar_cosmul(space: Space, positive: Iterable = (), negative: Iterabl
     negatives = [t.key for t in terms if t.weight < 0]
     if not positives:
         raise ValueError("3CosMul needs at least one positive key")
-    cosines = cosine_scores(space, space.unit(positives + negatives), restrict_vocab)  # [T, D] -> [T, R]
+    cosines = space.cosine_scores(space.unit(positives + negatives), restrict_vocab)  # [T, D] -> [T, R]
     scores = cosmul(cosines[: len(positives)], cosines[len(positives):])  # [R]
     return best_keys(space, scores, terms if exclude_inputs else (), topn)
 

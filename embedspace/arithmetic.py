@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from embedspace.space import Space, top_k
-from transformer.threads import blas_threads_for, matmul_bytes, matmul_flops
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +185,7 @@ def most_similar(space: Space, positive: Iterable = (), negative: Iterable = (),
 def nearest(space: Space, terms: Sequence[Term], topn: int = 10, restrict_vocab: int | None = None,
             exclude_inputs: bool = True) -> list[tuple[str, float]]:
     """The ``topn`` keys nearest to the query of ``terms`` (see :func:`most_similar`)."""
-    scores = cosine_scores(space, query_vector(space, terms)[None, :], restrict_vocab)[0]  # [R]
+    scores = space.cosine_scores(query_vector(space, terms), restrict_vocab)  # [D] -> [R]
     return best_keys(space, scores, terms if exclude_inputs else (), topn)
 
 
@@ -195,33 +194,6 @@ def best_keys(space: Space, scores: np.ndarray, excluded: Sequence[Term], topn: 
     rows = [space.key_to_index[t.key] for t in excluded]
     scores[[i for i in rows if i < scores.shape[0]]] = -np.inf
     return [(space.index_to_key[i], float(scores[i])) for i in top_k(scores, topn) if np.isfinite(scores[i])]
-
-
-def cosine_scores(space: Space, queries: np.ndarray, restrict_vocab: int | None = None) -> np.ndarray:
-    """Cosines of unit ``queries`` with the first ``restrict_vocab`` rows: [T, D] -> [T, R].
-
-    One BLAS call over all the rows, with the threads :func:`transformer.threads.threads_for` grants
-    the product (unlike :meth:`Space.cosine_scores`, which walks cache-sized chunks: on 3 M rows
-    that is thousands of small products, each waking the BLAS threads).
-
-    Examples
-    --------
-    >>> space = Space(["a", "b"], np.array([[2, 0], [1, 1]], dtype=np.float32))
-    >>> cosine_scores(space, np.array([[1, 0]], dtype=np.float32)).round(4)
-    array([[1.    , 0.7071]], dtype=float32)
-    """
-    rows = len(space) if restrict_vocab is None else min(restrict_vocab, len(space))
-    queries = np.asarray(queries, dtype=np.float32)  # [T, D]
-    norms = space.norms[:rows]
-    scores = np.empty((len(queries), rows), dtype=np.float32)
-    shape = (len(queries), space.dim, rows)
-    with blas_threads_for(matmul_flops(*shape), matmul_bytes(*shape)):
-        np.matmul(queries, space.vectors[:rows].T, out=scores)  # [T, D] @ [D, R] -> [T, R]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scores /= norms  # a zero row gives 0 / 0 here ...
-    zero = np.flatnonzero(norms == 0)
-    scores[:, zero] = 0.0  # ... and a cosine of 0, as in Space.cosine_scores
-    return scores
 
 
 def calc(space: Space, expression: str, topn: int = 10, restrict_vocab: int | None = None,

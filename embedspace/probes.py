@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from embedspace.arithmetic import cosine_scores, describe, parse_expression
+from embedspace.arithmetic import describe, parse_expression
 from embedspace.errors import FormatError
 from embedspace.space import Space, top_k
 from transformer.threads import blas_threads_for, matmul_bytes, matmul_flops
@@ -171,9 +171,8 @@ def score_all(space: Space, direction: Direction, measure: str = "dot",
     """Scores of every key (of the first ``restrict_vocab``) along ``direction`` [R]."""
     check_measure(measure)
     rows = len(space) if restrict_vocab is None else min(restrict_vocab, len(space))
-    unit = direction.unit[None, :]  # [1, D]
     if measure == "cosine":
-        return cosine_scores(space, unit, restrict_vocab)[0]
+        return space.cosine_scores(direction.unit, restrict_vocab)
     with blas_threads_for(matmul_flops(1, space.dim, rows), matmul_bytes(1, space.dim, rows)):
         raw = space.vectors[:rows] @ direction.vector  # [R, D] @ [D] -> [R]
     return raw if measure == "dot" else (raw / np.linalg.norm(direction.vector)).astype(np.float32)

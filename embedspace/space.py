@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from embedspace.errors import UnknownKeyError
+from transformer.threads import blas_threads_for, matmul_bytes, matmul_flops
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,7 @@ class Space:
         self.origin = origin
         self.name = name or origin
         self._norms: np.ndarray | None = None
+        self._inverse: np.ndarray | None = None
         self._unit: np.ndarray | None = None
 
     # -- the vocabulary -------------------------------------------------------------------
@@ -185,8 +187,10 @@ class Space:
 
     @property
     def inverse_norms(self) -> np.ndarray:
-        """1 / norm for every row [V]; zero rows get 0 (their cosine with anything is 0)."""
-        return inverse(self.norms)
+        """1 / norm for every row [V], computed once; zero rows get 0 (their cosine with anything is 0)."""
+        if self._inverse is None:
+            self._inverse = read_only(inverse(self.norms))
+        return self._inverse
 
     def unit(self, keys: str | Sequence[str]) -> np.ndarray:
         """Unit-length vectors of one key [D] or of a list of keys [n, D]."""
@@ -196,10 +200,13 @@ class Space:
 
     # -- queries ------------------------------------------------------------------------------
     def cosine_scores(self, query: np.ndarray, restrict_vocab: int | None = None) -> np.ndarray:
-        """Cosine of every row with each query, chunk by chunk: [D] -> [V] or [Q, D] -> [Q, V].
+        """Cosine of every row with each query: [D] -> [V] or [Q, D] -> [Q, V].
 
-        Queries need not be unit length; their own norm is divided out. On a fresh space the
-        first full query computes the row norms in the same pass, so the matrix is read once.
+        Queries need not be unit length; their own norm is divided out. Once the row norms are
+        known this is one matrix product over the rows, on the BLAS threads
+        :func:`transformer.threads.blas_threads_for` grants it. The first full query on a fresh
+        space instead walks cache-sized chunks and computes the norms in the same pass, so a
+        memory-mapped matrix is read once and no [V, D] temporary exists.
         """
         query = np.asarray(query, dtype=np.float32)
         single = query.ndim == 1
@@ -207,20 +214,28 @@ class Space:
         qnorm = np.linalg.norm(queries, axis=1, keepdims=True)
         queries = queries / np.where(qnorm > 0, qnorm, 1.0)
         n_rows = len(self) if restrict_vocab is None else min(restrict_vocab, len(self))
-        fresh = self._norms is None and n_rows == len(self)
-        norms = np.empty(n_rows, dtype=np.float32) if fresh else self.norms
-        scores = np.empty((queries.shape[0], n_rows), dtype=np.float32)
-        step = chunk_rows(self.dim, cache_sized=True)
-        for start in range(0, n_rows, step):
-            stop = min(start + step, n_rows)
-            block = self.vectors[start:stop]  # [n, D]
-            if fresh:
-                norms[start:stop] = row_norms(block)
-            np.matmul(queries, block.T, out=scores[:, start:stop])  # [Q, D] @ [D, n] -> [Q, n]
-            scores[:, start:stop] *= inverse(norms[start:stop])
-        if fresh:
-            self._norms = read_only(norms)
+        if self._norms is None and n_rows == len(self):
+            scores = self._first_cosine_scores(queries)
+        else:
+            scores = np.empty((queries.shape[0], n_rows), dtype=np.float32)
+            shape = (queries.shape[0], self.dim, n_rows)
+            with blas_threads_for(matmul_flops(*shape), matmul_bytes(*shape)):
+                np.matmul(queries, self.vectors[:n_rows].T, out=scores)  # [Q, D] @ [D, R] -> [Q, R]
+            scores *= self.inverse_norms[:n_rows]
         return scores[0] if single else scores
+
+    def _first_cosine_scores(self, queries: np.ndarray) -> np.ndarray:
+        """Unit ``queries`` [Q, D] against every row [Q, V], computing :attr:`norms` in the same pass."""
+        norms = np.empty(len(self), dtype=np.float32)
+        scores = np.empty((queries.shape[0], len(self)), dtype=np.float32)
+        step = chunk_rows(self.dim, cache_sized=True)
+        for start in range(0, len(self), step):
+            block = self.vectors[start : start + step]  # [n, D]
+            norms[start : start + step] = row_norms(block)
+            np.matmul(queries, block.T, out=scores[:, start : start + step])  # [Q, D] @ [D, n] -> [Q, n]
+            scores[:, start : start + step] *= inverse(norms[start : start + step])
+        self._norms = read_only(norms)
+        return scores
 
     def similar_by_vector(self, vector: np.ndarray, topn: int = 10, exclude: Iterable[str] = (),
                           restrict_vocab: int | None = None) -> list[tuple[str, float]]:

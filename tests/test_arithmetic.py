@@ -126,19 +126,11 @@ def test_expression_objects_record_the_algebra(space):
         king + Expression.of(other, "king")
 
 
-def test_cosine_scores_equal_the_space_s(space):
-    from embedspace import arithmetic
-
-    queries = space.unit(["king", "w7"])
-    for restrict in (None, 101):
-        np.testing.assert_allclose(arithmetic.cosine_scores(space, queries, restrict),
-                                   space.cosine_scores(queries, restrict), rtol=1e-5, atol=1e-6)
-
-
 def test_a_zero_row_has_cosine_zero_and_is_never_a_nan():
     zero_row = Space(["a", "b", "z"], np.array([[1, 0], [1, 1], [0, 0]], dtype=np.float32))
-    from embedspace import arithmetic
-
-    scores = arithmetic.cosine_scores(zero_row, np.array([[1.0, 0.0]], dtype=np.float32))
-    np.testing.assert_allclose(scores, [[1.0, np.sqrt(0.5), 0.0]], rtol=1e-6)
+    query = np.array([[1.0, 0.0]], dtype=np.float32)
+    first = zero_row.cosine_scores(query)  # the fresh space's pass, norms computed alongside
+    again = zero_row.cosine_scores(query)  # one product with the known norms
+    for scores in (first, again):
+        np.testing.assert_allclose(scores, [[1.0, np.sqrt(0.5), 0.0]], rtol=1e-6)
     assert [k for k, _ in calc(zero_row, "a", topn=3)] == ["b", "z"]
