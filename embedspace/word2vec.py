@@ -126,6 +126,7 @@ def atomic_write(path: Path, write: Callable[[object], None], mode: str = "w") -
     try:
         with os.fdopen(descriptor, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as handle:
             write(handle)
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; the result is an ordinary file
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
