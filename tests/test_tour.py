@@ -93,6 +93,21 @@ def test_with_minilm_installed_its_sections_run(tour_run):
     assert "context_model_drift.png" in by_title["A word in context"].figures
 
 
+def test_every_available_shipped_space_is_asked(tour_run):
+    from embedspace.sources import known_spaces
+
+    report, _ = tour_run
+    available = [i.name for i in known_spaces() if i.available and i.name in ("word2vec", "minilm", "mini")]
+    by_title = {s.title: s for s in report.sections}
+    for title in ("Neighbours", "Analogies"):
+        table = next(b for b in by_title[title].blocks if isinstance(b, Table))
+        assert sorted(h for h in table.headers if h in ("word2vec", "minilm", "mini")) == sorted(available), title
+    if "word2vec" in available:
+        analogies = next(b for b in by_title["Analogies"].blocks if isinstance(b, Table))
+        king = next(row for row in analogies.rows if row[0] == "king - man + woman")
+        assert "**queen**" in king[analogies.headers.index("word2vec")]  # queen in word2vec's top 3
+
+
 # -- sections on their own -------------------------------------------------------------------------------
 
 @pytest.fixture
