@@ -582,7 +582,9 @@ def separation_figure(tour: Tour, results: dict) -> Figure:
                           title="Sense separation: same sense closer than a different sense",
                           ylabel="share of triplets won")
     ax.axhline(0.5, color="0.5", linestyle="--", linewidth=1)
-    ax.annotate("chance", (0, 0.5), xytext=(2, 3), textcoords="offset points", color="0.4", fontsize=9)
+    last = max(r.n_layers for r in results.values())
+    ax.annotate("chance", (last, 0.5), xytext=(0, -4), textcoords="offset points", ha="right", va="top",
+                color="0.4", fontsize=9)
     ax.set_ylim(0, 1.02)
     return tour.save(ax, "sense_separation.png", "Share of triplets (anchor, same-sense, different-sense sentence) "
                      "in which the same-sense sentence is closer, by layer; 50 % is chance")
