@@ -16,17 +16,16 @@ Every file is written atomically: to a temporary file beside it, then renamed in
 """
 from __future__ import annotations
 
-import contextlib
 import csv
 import logging
 import os
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from embedspace.space import Space
+from transformer.atomic import atomic_file
 
 log = logging.getLogger(__name__)
 
@@ -35,27 +34,6 @@ VECTOR_FORMAT = "%.7g"  # float32 keeps about 7 significant digits
 BLOCK_ROWS = 4096  # rows formatted at a time (memory stays small; progress is reported per block)
 
 Progress = Callable[[int], None]  # progress(rows just written)
-
-
-@contextlib.contextmanager
-def atomic_output(path: str | os.PathLike, mode: str = "w") -> Iterator:
-    """Open a temporary file beside ``path`` and rename it onto ``path`` once the block succeeds.
-
-    Yields an open file (``mode`` "w" for text, "wb" for bytes) whose ``name`` is the temporary
-    path; on an exception the temporary file is removed and ``path`` is left untouched.
-    Missing parent folders are created.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    try:
-        with os.fdopen(handle, mode, **({"encoding": "utf-8", "newline": ""} if "b" not in mode else {})) as out:
-            yield out
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
 
 
 def escape_key(key: str) -> str:
@@ -79,7 +57,7 @@ def write_vectors_tsv(path: str | os.PathLike, vectors: np.ndarray, progress: Pr
     vectors = np.asarray(vectors)
     if vectors.ndim != 2 or vectors.shape[0] == 0:
         raise ValueError(f"expected a non-empty [N, D] array of vectors, got shape {vectors.shape}")
-    with atomic_output(path) as out:
+    with atomic_file(path, "w") as out:
         for start in range(0, vectors.shape[0], BLOCK_ROWS):
             block = vectors[start:start + BLOCK_ROWS]  # [B, D]
             if not np.all(np.isfinite(block)):
@@ -101,7 +79,7 @@ def write_metadata_tsv(path: str | os.PathLike, columns: dict[str, Sequence[str]
     if len(set(lengths.values())) != 1:
         raise ValueError(f"metadata columns differ in length: {lengths}")
     rows = zip(*columns.values())
-    with atomic_output(path) as out:
+    with atomic_file(path, "w") as out:
         if len(columns) > 1:
             out.write("\t".join(escape_key(name) for name in columns) + "\n")
         for row in rows:
@@ -183,7 +161,7 @@ def write_coordinates_csv(path: str | os.PathLike, keys: Sequence[str], coords: 
     if groups is not None and len(groups) != len(keys):
         raise ValueError(f"{len(groups)} groups for {len(keys)} keys")
     header = ["key", *"xyz"[: coords.shape[1]], "group"]
-    with atomic_output(path) as out:
+    with atomic_file(path, "w") as out:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(header)
         for i, key in enumerate(keys):

@@ -26,7 +26,6 @@ Writes are atomic: into a temporary file (or folder) beside the destination, the
 """
 from __future__ import annotations
 
-import contextlib
 import errno
 import json
 import logging
@@ -41,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from embedspace.errors import FormatError
+from transformer.atomic import atomic_file
 
 log = logging.getLogger(__name__)
 
@@ -466,20 +466,6 @@ def replace_dir(source: Path, dest: Path) -> None:
 
 
 # -- writing word2vec files ------------------------------------------------------------------------
-@contextlib.contextmanager
-def atomic_file(dest: str | os.PathLike) -> Iterator:
-    """Open a temporary file beside ``dest`` for binary writing; rename it onto ``dest`` on success."""
-    dest = Path(dest)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent or ".")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            yield handle
-        os.replace(temporary, dest)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-
-
 def write_word2vec(dest: str | os.PathLike, keys: list[str], vectors: np.ndarray, binary: bool,
                    progress=None) -> Path:
     """Write keys and vectors [V, D] as a word2vec binary or text file (atomically).

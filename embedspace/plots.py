@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from embedspace.export import atomic_output
 from embedspace.space import Space, top_k
+from transformer.atomic import atomic_file
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def save_figure(ax_or_fig, path: str | os.PathLike) -> Path:
     figure = ax_or_fig
     while not isinstance(figure, Figure):  # axes -> (sub)figure -> root figure
         figure = figure.figure
-    with atomic_output(path, "wb") as out:
+    with atomic_file(path, "wb") as out:
         figure.savefig(out, format=file_format, dpi=DPI, bbox_inches="tight", facecolor="white")
     log.info("saved %s", path)
     return path

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from embedspace.errors import UnknownKeyError
-from embedspace.export import atomic_output, export_projector, write_coordinates_csv, write_metadata_tsv
+from embedspace.export import export_projector, write_coordinates_csv, write_metadata_tsv
 from embedspace.space import Space
 
 
@@ -98,13 +98,3 @@ def test_coordinates_csv_bad_input(tmp_path):
     with pytest.raises(ValueError, match="2 keys but 1 rows"):
         write_coordinates_csv(tmp_path / "a.csv", ["a", "b"], np.zeros((1, 2)))
     assert not list(tmp_path.iterdir())
-
-
-def test_atomic_output_leaves_the_old_file_on_failure(tmp_path):
-    target = tmp_path / "kept.txt"
-    target.write_text("old")
-    with pytest.raises(RuntimeError), atomic_output(target) as out:
-        out.write("half of the new")
-        raise RuntimeError("interrupted")
-    assert target.read_text() == "old"
-    assert [p.name for p in tmp_path.iterdir()] == ["kept.txt"]
