@@ -40,12 +40,12 @@ from embedspace.corpus import (
 from embedspace.space import Space
 from embedspace.word2vec import (
     analogy_accuracy,
-    atomic_write,
     load_shipped,
     save_shipped,
     to_shipped,
     train_model,
 )
+from transformer.atomic import atomic_file
 
 log = logging.getLogger("build_word2vec")
 
@@ -152,8 +152,10 @@ def write_corpus(packages: dict[str, Path], directory: Path, seed: int = 0) -> l
             log.info("%-12s %8d lines %10d tokens", name, lines, tokens)
     temporary.replace(directory / "corpus.txt")
     random.Random(seed).shuffle(token_lines)
-    atomic_write(directory / "tokens.txt", lambda handle: handle.write("\n".join(token_lines) + "\n"))
-    atomic_write(directory / "sources.json", lambda handle: json.dump(records, handle, indent=2))
+    with atomic_file(directory / "tokens.txt", "w") as handle:
+        handle.write("\n".join(token_lines) + "\n")
+    with atomic_file(directory / "sources.json", "w") as handle:
+        json.dump(records, handle, indent=2)
     return records
 
 
@@ -225,7 +227,8 @@ def evaluate(folder: Path) -> None:
     meta["evaluation"] = {"file": "gensim questions-words.txt", "restrict_vocab": 30000,
                           "measured_on": "the shipped float16 vectors as loaded (float32)", **accuracy}
     meta["king_man_woman"] = queen
-    atomic_write(folder / "meta.json", lambda handle: json.dump(meta, handle, indent=2))
+    with atomic_file(folder / "meta.json", "w") as handle:
+        json.dump(meta, handle, indent=2)
     size = sum(path.stat().st_size for path in folder.iterdir())
     print(f"accuracy {accuracy['accuracy']:.1%} ({accuracy['correct']}/{accuracy['covered']} covered questions,"
           f" baseline 24.8% of 7514)")

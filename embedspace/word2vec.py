@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 
+from embedspace.formats import read_space_dir
 from embedspace.space import Space
+from transformer.atomic import atomic_file
 
 log = logging.getLogger(__name__)
 
@@ -119,20 +120,6 @@ def analogy_accuracy(space: Space, questions: str | os.PathLike | None = None,
     return {"accuracy": float(score), "correct": correct, "covered": covered, "sections": per_section}
 
 
-def atomic_write(path: Path, write: Callable[[object], None], mode: str = "w") -> None:
-    """Write ``path`` through ``write(handle)`` into a temporary file beside it, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as handle:
-            write(handle)
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; the result is an ordinary file
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-
-
 def to_shipped(space: Space, words: int | None = None) -> Space:
     """The first ``words`` rows of ``space`` rounded through float16, exactly as :func:`save_shipped` stores them.
 
@@ -183,18 +170,19 @@ def save_shipped(space: Space, folder: str | os.PathLike, meta: dict) -> Path:
     bad = [key for key in space.index_to_key if not key or any(c.isspace() for c in key)]
     if bad:
         raise ValueError(f"keys that are empty or hold whitespace cannot be written one per line: {bad[:5]}")
-    atomic_write(folder / VECTORS, lambda handle: np.save(handle, vectors), mode="wb")
-    atomic_write(folder / VOCAB, lambda handle: handle.write("".join(f"{key}\n" for key in space.index_to_key)))
+    with atomic_file(folder / VECTORS, "wb") as handle:
+        np.save(handle, vectors)
+    with atomic_file(folder / VOCAB, "w") as handle:
+        handle.write("".join(f"{key}\n" for key in space.index_to_key))
     meta = {**meta, "vocabulary_size": len(space), "dims": space.dim}
-    atomic_write(folder / META, lambda handle: json.dump(meta, handle, indent=2))
+    with atomic_file(folder / META, "w") as handle:
+        json.dump(meta, handle, indent=2)
     log.info("wrote %d x %d float16 vectors to %s", len(space), space.dim, folder)
     return folder
 
 
 def load_shipped(folder: str | os.PathLike) -> Space:
     """Read a folder in the shipped format back as a float32 :class:`Space` (see :func:`save_shipped`)."""
-    folder = Path(folder)
-    vectors = np.load(folder / VECTORS).astype(np.float32)  # [V, D] float16 -> float32
-    keys = (folder / VOCAB).read_text(encoding="utf-8").splitlines()
+    keys, vectors, _ = read_space_dir(folder)  # float16 on disk -> float32 [V, D], validated
     return Space(keys, vectors, origin=str(folder), name="word2vec")
 
