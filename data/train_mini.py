@@ -1,6 +1,6 @@
 """Rebuild the shipped mini GPT in data/mini/ from the word2vec training corpus.
 
-    .venv/bin/python data/train_mini.py --steps 3200   # ~50 minutes on a busy 2-core CPU
+    .venv/bin/python data/train_mini.py --steps 5000   # ~1 hour on a busy 2-core CPU
     .venv/bin/python data/train_mini.py --resume   # continue after Ctrl-C or a crash
 
 1. read ``corpus_dir()/corpus.txt`` (written by data/build_word2vec.py: the same text word2vec learns from),
@@ -67,7 +67,7 @@ def main(argv=None) -> int:
     parser.add_argument("--corpus", type=Path, default=corpus_dir() / "corpus.txt")
     parser.add_argument("--out", type=Path, default=HERE / "mini")
     parser.add_argument("--run-dir", type=Path, default=corpus_dir().parent / "mini-run")
-    parser.add_argument("--steps", type=int, default=3200)
+    parser.add_argument("--steps", type=int, default=5000)
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads (1 is fastest on a busy 2-core CPU)")
     parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --run-dir "
                         "(with the same settings; a different --steps stretches or shortens the schedule)")
