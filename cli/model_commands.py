@@ -171,13 +171,13 @@ def generate_command(prompt, temperature, max_tokens, top_k, seed, model_dir, as
 
         embedspace generate "the king said" --temperature 0.8 --max-tokens 20 --seed 1
     """
-    from embedspace.mini import generate_text, load_mini_model
+    from embedspace.mini import generate_text, join_text, load_mini_model
 
     text = generate_text(load_mini_model(model_dir), prompt, max_tokens, temperature, top_k, seed)
     if as_json:
         echo_json([{"prompt": prompt, "continuation": text, "temperature": temperature, "seed": seed}])
         return
-    click.echo(f"{prompt} {text}".strip())
+    click.echo(join_text(prompt, text))
 
 
 COMMANDS = [params_command, train_mini_command, next_command, generate_command]

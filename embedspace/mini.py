@@ -23,12 +23,12 @@ from transformer.checkpoint import load_model, save_model
 from transformer.config import PRESETS, TransformerConfig, count_params
 from transformer.generate import distribution, generate, next_token_logits, top_k
 from transformer.train import Progress, TrainConfig, TrainingDiverged, load_checkpoint, train
-from transformer.word_tokenizer import SPECIALS, WordTokenizer
+from transformer.word_tokenizer import PUNCTUATION_NO_SPACE_BEFORE, SPECIALS, WordTokenizer
 
 log = logging.getLogger(__name__)
 
 __all__ = ["PRESETS", "MiniModel", "Progress", "TrainConfig", "TrainingDiverged", "TransformerConfig",
-           "count_params", "generate_text", "load_mini_model", "mini_space", "next_token_table", "train_mini"]
+           "count_params", "generate_text", "join_text", "load_mini_model", "mini_space", "next_token_table", "train_mini"]
 
 VOCAB_FILE = "vocab.txt"
 META_FILE = "meta.json"
@@ -153,6 +153,20 @@ def generate_text(model: MiniModel, prompt: str, max_tokens: int = 30, temperatu
     if ids and ids[-1] == model.tokenizer.eos_id:
         ids = ids[:-1]
     return model.tokenizer.decode(ids)
+
+
+def join_text(prompt: str, continuation: str) -> str:
+    """Prompt and continuation as one text, with no space before closing punctuation.
+
+    Examples
+    --------
+    >>> join_text("the king said", ", where is he?")
+    'the king said, where is he?'
+    """
+    if not continuation:
+        return prompt
+    glue = "" if continuation[0] in PUNCTUATION_NO_SPACE_BEFORE else " "
+    return f"{prompt.rstrip()}{glue}{continuation}"
 
 
 # --- training -----------------------------------------------------------------------------------
