@@ -46,14 +46,15 @@ def params_command(preset, vocab, ctx, n_embd, n_layer, n_head, n_inner, untied,
 
         embedspace params --n-embd 256 --n-layer 8 --n-head 8 --vocab 16000 --ctx 128 --json
     """
-    from embedspace.mini import PRESETS, TransformerConfig, count_params
+    from embedspace.mini import PRESETS, PUBLISHED_TOTALS, TransformerConfig, count_params
 
     base = PRESETS[preset or "gpt2"].to_dict()
     changes = {"vocab_size": vocab, "n_ctx": ctx, "n_embd": n_embd, "n_layer": n_layer, "n_head": n_head,
                "n_inner": n_inner}
     if n_embd and not n_inner:
         changes["n_inner"] = 4 * n_embd
-    base.update({k: v for k, v in changes.items() if v is not None})
+    changed = {k: v for k, v in changes.items() if v is not None}
+    base.update(changed)
     if untied:
         base["tied_embeddings"] = False
     cfg = TransformerConfig.from_dict(base)
@@ -66,6 +67,8 @@ def params_command(preset, vocab, ctx, n_embd, n_layer, n_head, n_inner, untied,
     total = counts["total"]
     rows = [(g, f"{n:,}", f"{100 * n / total:.2f} %", human(n)) for g, n in counts.items()]
     echo_table(rows, ("group", "parameters", "share", "about"))
+    if preset in PUBLISHED_TOTALS and not changed and not untied:
+        click.echo(f"published: {PUBLISHED_TOTALS[preset]}; the exact count above is {human(total)}")
 
 
 @click.command("train-mini")

@@ -20,14 +20,14 @@ from embedspace.sources import SpaceInfo, data_dir, register_space
 from embedspace.space import Space
 from transformer.backend import DeviceUnavailable, get_xp
 from transformer.checkpoint import load_model, save_model
-from transformer.config import PRESETS, TransformerConfig, count_params
+from transformer.config import PRESETS, PUBLISHED_TOTALS, TransformerConfig, count_params
 from transformer.generate import distribution, generate, next_token_logits, top_k
 from transformer.train import Progress, TrainConfig, TrainingDiverged, load_checkpoint, train
 from transformer.word_tokenizer import PUNCTUATION_NO_SPACE_BEFORE, SPECIALS, WordTokenizer
 
 log = logging.getLogger(__name__)
 
-__all__ = ["PRESETS", "MiniModel", "Progress", "TrainConfig", "TrainingDiverged", "TransformerConfig",
+__all__ = ["PRESETS", "PUBLISHED_TOTALS", "MiniModel", "Progress", "TrainConfig", "TrainingDiverged", "TransformerConfig",
            "count_params", "generate_text", "join_text", "load_mini_model", "mini_space", "next_token_table", "train_mini"]
 
 VOCAB_FILE = "vocab.txt"

@@ -40,6 +40,8 @@ def test_params_gpt3_shows_the_published_w_e_and_total():
     result = invoke("params", "--preset", "gpt3")
     assert result.exit_code == 0, result.output
     assert "617,558,016" in result.output and "174.6 B" in result.output
+    assert "published: 175.0 B" in result.output
+    assert "published" not in invoke("params", "--preset", "gpt3", "--n-layer", "2").output
 
 
 def test_params_json_and_custom_sizes():

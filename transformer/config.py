@@ -94,6 +94,13 @@ PRESETS: dict[str, TransformerConfig] = {
 }
 
 
+# Totals as their authors published them, shown beside our exact counts (which need no rounding).
+PUBLISHED_TOTALS: dict[str, str] = {
+    "gpt3": "175.0 B (Brown et al. 2020, table 2.1)",
+    "gpt2": "124 M (OpenAI's GPT-2 small)",
+    "minilm": "22.7 M (the model card, counting the pooler)",
+}
+
 def count_params(cfg: TransformerConfig) -> dict[str, int]:
     """Exact number of parameters of ``cfg``, by group, with the total.
 
