@@ -31,10 +31,6 @@ log = logging.getLogger(__name__)
 
 ENCODERS = ("minilm", "mini")
 BATCH_SIZE = 32
-# BLAS threads for a forward pass. Even a batch of 32 sentences makes products of 1-8 ms on one core
-# (~90 GFLOP/s float32 here), too short to split: on the shared 2-core machine a batch-32 MiniLM
-# forward ran at 1,500 tokens/s on one thread and 850 on two (PyTorch: 1,250 and 214).
-FORWARD_THREADS = 1
 
 
 class Tokenizer(Protocol):
@@ -126,10 +122,11 @@ class Encoder:
         """The model on a batch: ``(out, cache)`` as :func:`transformer.model.forward` gives them, whose
         ``cache.hidden_states`` are L+1 arrays [B, T, C] and ``cache.attentions`` L arrays [B, H, T, T]."""
         from transformer.model import forward
-        from transformer.threads import limit_threads
+        from transformer.threads import blas_threads_for, matmul_bytes, matmul_flops
 
         mask = None if batch.attention_mask.all() else batch.attention_mask
-        with limit_threads(FORWARD_THREADS):
+        largest = (batch.ids.size, self.cfg.n_embd, self.cfg.n_inner)  # the MLP's [B*T, C] @ [C, F]
+        with blas_threads_for(matmul_flops(*largest), matmul_bytes(*largest)):
             return forward(self.params, batch.ids, self.cfg, attention_mask=mask)
 
     def run(self, texts: Sequence[str], batch_size: int = BATCH_SIZE) -> list[EncoderRun]:
