@@ -162,13 +162,18 @@ def next_command(text, more_temperatures, temperature, top_k, model_dir, as_json
 @click.command("generate")
 @click.argument("prompt")
 @click.option("--temperature", "-t", type=click.FloatRange(0), default=1.0, show_default=True, help="0 = argmax.")
-@click.option("--max-tokens", "-n", type=click.IntRange(0), default=30, show_default=True)
+@click.option("--max-tokens", "-n", type=click.IntRange(0), default=30, show_default=True,
+              help="At most this many new words (fewer when the sentence ends).")
 @click.option("--top-k", "-k", type=click.IntRange(1), default=40, show_default=True, help="Sample among the k likeliest.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same text.")
 @model_option
 @json_option
 def generate_command(prompt, temperature, max_tokens, top_k, seed, model_dir, as_json) -> None:
     """Continue PROMPT with the mini GPT: predict, sample, append, repeat.
+
+    Generation stops after --max-tokens words or at the end of the sentence, whichever comes
+    first: the model learned its corpus one sentence per line, so it ends a sentence with <eos>
+    (try another --seed or a higher --temperature for a longer one).
 
     Example:
 
