@@ -175,13 +175,10 @@ class Tour:
         return found
 
     def save(self, figure, name: str, caption: str) -> Figure:
-        """Write a matplotlib figure (or the figure of an axes) as ``name`` and close it."""
-        import matplotlib.pyplot as plt
-
+        """Write a matplotlib figure (or the figure of an axes) as ``name``."""
         from embedspace.plots import save_figure
 
         save_figure(figure, self.out_dir / name)
-        plt.close(getattr(figure, "figure", figure))
         return Figure(name, caption)
 
 
@@ -297,9 +294,9 @@ def section_analogies(tour: Tour, section: Section) -> str:
 
 def panels(count: int, width: float = 6.0, height: float = 5.2, projection: str | None = None):
     """A figure with ``count`` panels side by side, and the list of their axes."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure as MatplotlibFigure
 
-    fig = plt.figure(figsize=(width * count, height))
+    fig = MatplotlibFigure(figsize=(width * count, height))
     return fig, [fig.add_subplot(1, count, i + 1, projection=projection) for i in range(count)]
 
 
@@ -525,11 +522,12 @@ def drift_curves(result, labels: Sequence[str]) -> dict[str, list[float]]:
 
 def drift_figure(tour: Tour, results: dict, labels: Sequence[str]) -> Figure:
     """One layer-drift panel per encoder."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure as MatplotlibFigure
 
     from embedspace.plots import plot_layer_drift
 
-    fig, axes = plt.subplots(1, len(results), figsize=(6.5 * len(results), 4.8), squeeze=False)
+    fig = MatplotlibFigure(figsize=(6.5 * len(results), 4.8))
+    axes = fig.subplots(1, len(results), squeeze=False)
     for ax, (name, result) in zip(axes[0], results.items()):
         plot_layer_drift(drift_curves(result, labels), ax=ax, title=f"'model' in context: {name}")
     fig.tight_layout()
@@ -595,7 +593,7 @@ ATTENTION_SENTENCE = "The car is blue"
 
 def section_attention(tour: Tour, section: Section) -> str:
     """MiniLM's attention on "The car is blue": per layer, the head where blue looks most at car."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure as MatplotlibFigure
 
     from embedspace.plots import plot_attention
 
@@ -605,8 +603,9 @@ def section_attention(tour: Tour, section: Section) -> str:
     heads = weights[:, :, blue, car].argmax(axis=1)  # [L]
     n_layers = weights.shape[0]
     columns = 3
-    fig, axes = plt.subplots(-(-n_layers // columns), columns, figsize=(4.2 * columns, 3.9 * -(-n_layers // columns)),
-                             squeeze=False)
+    n_rows = -(-n_layers // columns)
+    fig = MatplotlibFigure(figsize=(4.2 * columns, 3.9 * n_rows))
+    axes = fig.subplots(n_rows, columns, squeeze=False)
     rows = []
     for layer, ax in zip(range(n_layers), axes.flat):
         head = int(heads[layer])
@@ -757,19 +756,9 @@ def run_section(tour: Tour, spec: SectionSpec) -> Section:
         section.status = "error"
         section.summary = f"failed: {type(error).__name__}: {error}"
         section.add(Note(f"This section failed: {type(error).__name__}: {error}"))
-    finally:
-        close_figures()
     section.seconds = time.perf_counter() - start
     log.info("tour section %r: %.2f s (%s)", spec.title, section.seconds, section.status)
     return section
-
-
-def close_figures() -> None:
-    """Close any figure a section left open (only if matplotlib is already loaded)."""
-    import sys
-
-    if "matplotlib.pyplot" in sys.modules:
-        sys.modules["matplotlib.pyplot"].close("all")
 
 
 def run_tour(out_dir: str | Path, progress: Callable[[int, int, str], None] | None = None) -> TourReport:

@@ -220,3 +220,15 @@ def test_typical_cosine_is_the_mean_over_random_distinct_pairs():
     value = typical_cosine(Space([f"w{i}" for i in range(50)], shared))
     expected = (48 * 9 + 2 * 12) / (49 * 9 + 16)  # rows e_i + 3: (row_i . row_j) / |row|^2
     assert value == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize("title", ["The analogy as a picture", "Attention"])
+def test_a_figure_section_leaves_the_caller_s_pyplot_figures_alone(tmp_path, title):
+    plt = pytest.importorskip("matplotlib.pyplot")
+    mine = plt.figure()
+    try:
+        section = run_titled(tmp_path, title)
+        assert section.figures and (tmp_path / section.figures[0]).is_file()
+        assert plt.get_fignums() == [mine.number]  # drew nothing on pyplot, closed nothing of ours
+    finally:
+        plt.close(mine)
