@@ -131,18 +131,9 @@ class Tour:
 
     def space(self, name: str) -> Space:
         """The shipped space ``name``, loaded once; raises :class:`Unavailable` with the reason."""
-        if name not in self._spaces:
-            try:
-                from embedspace.sources import load_space
+        from embedspace.sources import load_space
 
-                self._spaces[name] = load_space(name)
-            except (*MISSING, EmbedspaceError) as error:
-                log.info("space %s not available: %s", name, error)
-                self._spaces[name] = f"{type(error).__name__}: {error}"
-        found = self._spaces[name]
-        if isinstance(found, str):
-            raise Unavailable(f"space {name!r} is not available ({found})")
-        return found
+        return load_once(self._spaces, name, load_space, "space")
 
     def spaces(self, section: Section, names: Sequence[str] = SPACE_NAMES) -> list[Space]:
         """The available spaces among ``names``; one note in ``section`` names the missing ones."""
@@ -160,19 +151,10 @@ class Tour:
         return found
 
     def encoder(self, name: str):
-        """The encoder ``name`` (``"minilm"`` or ``"mini"``), loaded once."""
-        if name not in self._encoders:
-            try:
-                from embedspace.encoders import load_encoder
+        """The encoder ``name`` (``"minilm"`` or ``"mini"``), loaded once; raises :class:`Unavailable`."""
+        from embedspace.encoders import load_encoder
 
-                self._encoders[name] = load_encoder(name)
-            except (*MISSING, EmbedspaceError) as error:
-                log.info("encoder %s not available: %s", name, error)
-                self._encoders[name] = f"{type(error).__name__}: {error}"
-        found = self._encoders[name]
-        if isinstance(found, str):
-            raise Unavailable(f"model {name!r} is not available ({found})")
-        return found
+        return load_once(self._encoders, name, load_encoder, "model")
 
     def save(self, figure, name: str, caption: str) -> Figure:
         """Write a matplotlib figure (or the figure of an axes) as ``name``."""
@@ -180,6 +162,20 @@ class Tour:
 
         save_figure(figure, self.out_dir / name)
         return Figure(name, caption)
+
+
+def load_once(store: dict, name: str, load: Callable[[str], object], kind: str):
+    """``load(name)``, kept in ``store``; a missing input is kept as its reason and raised as :class:`Unavailable`."""
+    if name not in store:
+        try:
+            store[name] = load(name)
+        except (*MISSING, EmbedspaceError) as error:
+            log.info("%s %s not available: %s", kind, name, error)
+            store[name] = f"{type(error).__name__}: {error}"
+    found = store[name]
+    if isinstance(found, str):
+        raise Unavailable(f"{kind} {name!r} is not available ({found})")
+    return found
 
 
 def missing_words(space: Space, words: Sequence[str]) -> list[str]:
