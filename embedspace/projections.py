@@ -32,8 +32,8 @@ MIN_UMAP_POINTS = 4
 SMALL_LAYOUT = 1000  # below this many points, PCA and t-SNE run single-threaded (see few_threads)
 
 
-def as_matrix(X: np.ndarray | Space) -> np.ndarray:
-    """The rows of ``X`` as a float array [N, D] (a Space gives its vectors)."""
+def as_matrix(X: np.ndarray | Space, normalize: bool = False) -> np.ndarray:
+    """The rows of ``X`` as a float array [N, D] (a Space gives its vectors), unit length if ``normalize``."""
     rows = X.vectors if isinstance(X, Space) else np.asarray(X)
     if not np.issubdtype(rows.dtype, np.floating):
         rows = rows.astype(np.float64)
@@ -41,7 +41,7 @@ def as_matrix(X: np.ndarray | Space) -> np.ndarray:
         raise ValueError(f"expected a 2-D array [N, D] of vectors, got shape {rows.shape}")
     if not np.all(np.isfinite(rows)):
         raise ValueError("the vectors contain NaN or infinite values")
-    return rows
+    return unit_rows(rows) if normalize else rows
 
 
 def unit_rows(rows: np.ndarray) -> np.ndarray:
@@ -91,13 +91,9 @@ class PCA:
         self.normalize = normalize
         self.random_state = random_state
 
-    def _prepare(self, X) -> np.ndarray:
-        rows = as_matrix(X)
-        return unit_rows(rows) if self.normalize else rows
-
     def fit(self, X, y=None) -> PCA:
         """Learn the axes from ``X`` [N, D]; returns ``self``."""
-        rows = self._prepare(X)
+        rows = as_matrix(X, self.normalize)
         check_components(self.n_components, rows.shape)
         with few_threads(rows.shape[0]):
             model = self._fit_model(rows)
@@ -124,7 +120,7 @@ class PCA:
 
     def transform(self, X) -> np.ndarray:
         """Coordinates of the rows of ``X`` along the learned axes: [N, D] -> [N, n_components]."""
-        rows = self._prepare(X)
+        rows = as_matrix(X, self.normalize)
         return (rows - self.mean_) @ self.components_.T  # [N, D] @ [D, k]
 
     def fit_transform(self, X, y=None) -> np.ndarray:
@@ -207,8 +203,7 @@ class TSNE:
         """Lay out the rows of ``X`` [N, D]; returns ``self``."""
         from sklearn.manifold import TSNE as SkTSNE
 
-        rows = as_matrix(X)
-        rows = unit_rows(rows) if self.normalize else rows
+        rows = as_matrix(X, self.normalize)
         n = rows.shape[0]
         if n < MIN_TSNE_POINTS:
             raise ValueError(f"t-SNE needs at least {MIN_TSNE_POINTS} words, got {n}; use PCA for fewer")
@@ -225,8 +220,7 @@ class TSNE:
 
     def transform(self, X) -> np.ndarray:
         """The layout of the fitted rows; t-SNE cannot place other rows (ValueError)."""
-        rows = as_matrix(X)
-        rows = unit_rows(rows) if self.normalize else rows
+        rows = as_matrix(X, self.normalize)
         if rows.shape != self._fitted_rows.shape or not np.array_equal(rows, self._fitted_rows):
             raise ValueError("t-SNE cannot place new points: call fit_transform on all of them together")
         return self.embedding_
@@ -300,17 +294,13 @@ class UMAP:
         self.normalize = normalize
         self.random_state = random_state
 
-    def _prepare(self, X) -> np.ndarray:
-        rows = as_matrix(X)
-        return unit_rows(rows) if self.normalize else rows
-
     def fit(self, X, y=None) -> UMAP:
         """Learn the layout of ``X`` [N, D]; returns ``self``."""
         try:
             import umap
         except ImportError:
             raise NotInstalled("umap-learn", "umap") from None
-        rows = self._prepare(X)
+        rows = as_matrix(X, self.normalize)
         if rows.shape[0] < MIN_UMAP_POINTS:
             raise ValueError(f"UMAP needs at least {MIN_UMAP_POINTS} words, got {rows.shape[0]}; use PCA")
         self.n_neighbors_ = max(2, min(self.n_neighbors, rows.shape[0] - 1))
@@ -321,7 +311,7 @@ class UMAP:
 
     def transform(self, X) -> np.ndarray:
         """Place rows [N, D] in the learned layout -> [N, n_components]."""
-        return self.model_.transform(self._prepare(X))
+        return self.model_.transform(as_matrix(X, self.normalize))
 
     def fit_transform(self, X, y=None) -> np.ndarray:
         """Fit and return the layout [N, n_components]."""
@@ -400,10 +390,9 @@ class NamedAxes:
 
     def transform(self, X) -> np.ndarray:
         """Projections of the rows onto the axes: [N, D] -> [N, k]."""
-        rows = as_matrix(X).astype(np.float64)
+        rows = as_matrix(X, self.normalize).astype(np.float64)
         if rows.shape[1] != self.directions_.shape[1]:
             raise ValueError(f"rows have {rows.shape[1]} dimensions but the axes have {self.directions_.shape[1]}")
-        rows = unit_rows(rows) if self.normalize else rows
         return rows @ self.directions_.T  # [N, D] @ [D, k]
 
     def fit_transform(self, X, y=None) -> np.ndarray:
