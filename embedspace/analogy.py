@@ -28,7 +28,7 @@ from functools import partial
 import numpy as np
 
 from embedspace.arithmetic import as_terms, best_keys, most_similar
-from embedspace.space import Space, inverse, top_k
+from embedspace.space import Space, inverse, top_k, unit_rows
 from transformer.threads import blas_threads_for, matmul_flops
 
 log = logging.getLogger(__name__)
@@ -143,17 +143,16 @@ def scores_at(space: Space, positive: np.ndarray, negative: np.ndarray, method: 
     >>> scores_at(space, np.array([[0, 2]]), np.array([[1]]), "add", np.array([[3]])).round(3)
     array([[0.959]], dtype=float32)
     """
-    rows = unit_rows(space, candidates)  # [Q, M, D]
+    rows = unit_at(space, candidates)  # [Q, M, D]
     if check_method(method) == "add":
-        query = unit_rows(space, positive).sum(axis=1) - unit_rows(space, negative).sum(axis=1)  # [Q, D]
-        query /= np.maximum(np.linalg.norm(query, axis=1, keepdims=True), 1e-30)
-        return np.einsum("qmd,qd->qm", rows, query)
-    positive_cosines = np.einsum("qmd,qpd->pqm", rows, unit_rows(space, positive))  # [P, Q, M]
-    negative_cosines = np.einsum("qmd,qnd->nqm", rows, unit_rows(space, negative))  # [N, Q, M]
+        query = unit_at(space, positive).sum(axis=1) - unit_at(space, negative).sum(axis=1)  # [Q, D]
+        return np.einsum("qmd,qd->qm", rows, unit_rows(query))
+    positive_cosines = np.einsum("qmd,qpd->pqm", rows, unit_at(space, positive))  # [P, Q, M]
+    negative_cosines = np.einsum("qmd,qnd->nqm", rows, unit_at(space, negative))  # [N, Q, M]
     return cosmul(positive_cosines, negative_cosines).astype(np.float32)
 
 
-def unit_rows(space: Space, rows: np.ndarray) -> np.ndarray:
+def unit_at(space: Space, rows: np.ndarray) -> np.ndarray:
     """Unit vectors of some rows, [...] -> [..., D], without normalising the whole space (zero rows stay 0)."""
     return space.vectors[rows] * inverse(space.norms[rows])[..., None]
 
@@ -166,7 +165,7 @@ def unit_matrix(space: Space, n_rows: int) -> np.ndarray:
     """
     if 2 * n_rows >= len(space):
         return space.unit_vectors[:n_rows]
-    return unit_rows(space, slice(0, n_rows))
+    return unit_at(space, slice(0, n_rows))
 
 
 # -- many questions at once -----------------------------------------------------------------------
@@ -278,16 +277,15 @@ def plan(space: Space, positive: np.ndarray, negative: np.ndarray, method: str, 
     keys, inverse = np.unique(np.concatenate([positive, negative], axis=1), return_inverse=True)
     inverse = inverse.reshape(n_questions, -1)  # [Q, P + N] rows of ``keys``
     if method == "add" and (strategy == "direct" or (strategy == "auto" and 2 * len(keys) >= n_questions)):
-        queries = unit_rows(space, positive).sum(axis=1) - unit_rows(space, negative).sum(axis=1)  # [Q, D]
-        norms = np.linalg.norm(queries, axis=1, keepdims=True)
-        queries /= np.where(norms > 0, norms, 1.0)
+        queries = unit_at(space, positive).sum(axis=1) - unit_at(space, negative).sum(axis=1)  # [Q, D]
+        queries = unit_rows(queries)
         return [Group(rows=np.arange(s, min(s + DIRECT_GROUP, n_questions)),
                       terms=queries[s: s + DIRECT_GROUP],
                       positive=np.arange(min(DIRECT_GROUP, n_questions - s))[:, None],
                       negative=np.empty((min(DIRECT_GROUP, n_questions - s), 0), dtype=np.int64),
                       scale=np.ones(min(DIRECT_GROUP, n_questions - s), dtype=np.float32), direct=True)
                 for s in range(0, n_questions, DIRECT_GROUP)]
-    terms = unit_rows(space, keys)  # [W, D]
+    terms = unit_at(space, keys)  # [W, D]
     n_positive = positive.shape[1]
     scale = np.ones(n_questions, dtype=np.float32)
     if method == "add":  # the sum of unit vectors has this length; dividing by it gives cosines

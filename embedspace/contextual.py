@@ -29,6 +29,7 @@ import numpy as np
 
 from embedspace.encoders import check_layer
 from embedspace.errors import EmbedspaceError, FormatError
+from embedspace.space import unit_rows
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +94,7 @@ def cosine_matrices(vectors: np.ndarray) -> np.ndarray:
             [0.707, 0.707, 1.   ]]])
     """
     by_layer = np.asarray(vectors, dtype=np.float64).transpose(1, 0, 2)  # [S, L+1, C] -> [L+1, S, C]
-    norms = np.linalg.norm(by_layer, axis=-1, keepdims=True)  # [L+1, S, 1]
-    unit = np.divide(by_layer, norms, out=np.zeros_like(by_layer), where=norms > 0)
+    unit = unit_rows(by_layer)
     return unit @ unit.transpose(0, 2, 1)  # [L+1, S, C] @ [L+1, C, S] -> [L+1, S, S]
 
 

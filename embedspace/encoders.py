@@ -25,6 +25,7 @@ from typing import NamedTuple, Protocol
 import numpy as np
 
 from embedspace.errors import EmbedspaceError, UnknownKeyError
+from embedspace.space import unit_rows
 from transformer.config import TransformerConfig
 
 log = logging.getLogger(__name__)
@@ -198,7 +199,7 @@ class Encoder:
             out[rows] = mean_pool(cache.hidden_states[-1], batch.attention_mask)  # [B, T, C] -> [B, C]
             if progress is not None:
                 progress(len(rows))
-        return l2_normalise(out)
+        return unit_rows(out)
 
 
 def mean_pool(hidden: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
@@ -211,18 +212,6 @@ def mean_pool(hidden: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
     """
     mask = attention_mask[..., None].astype(hidden.dtype)              # [B, T, 1]
     return (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1.0)
-
-
-def l2_normalise(rows: np.ndarray) -> np.ndarray:
-    """Each row divided by its Euclidean norm (a zero row stays zero).
-
-    Examples
-    --------
-    >>> l2_normalise(np.array([[3.0, 4.0], [0.0, 0.0]])).tolist()
-    [[0.6, 0.8], [0.0, 0.0]]
-    """
-    norms = np.linalg.norm(rows, axis=-1, keepdims=True)
-    return rows / np.where(norms > 0, norms, 1.0)
 
 
 def check_layer(layer: int, n_layer: int, first: int = 0) -> int:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embedspace.analogy import METHODS, check_method, scores_at, search, unit_rows
+from embedspace.analogy import METHODS, check_method, scores_at, search, unit_at
 from embedspace.errors import FormatError
 from embedspace.space import Space
 
@@ -356,6 +356,6 @@ def evaluate_similarity(space: Space, path: str | os.PathLike | None = None, del
         raise ValueError(f"no pair of {file} could be scored: every pair has a word unknown to {space.name!r}")
     pairs = len(gold) - (oov if dummy4unknown else 0)
     found = np.array([r for r in rows if r is not None], dtype=np.int64).reshape(-1, 2)
-    cosines = iter(np.einsum("pd,pd->p", unit_rows(space, found[:, 0]), unit_rows(space, found[:, 1])).tolist())
+    cosines = iter(np.einsum("pd,pd->p", unit_at(space, found[:, 0]), unit_at(space, found[:, 1])).tolist())
     model = [next(cosines) if r is not None else 0.0 for r in rows]
     return SimilarityResult(float(stats.pearsonr(gold, model)[0]), float(stats.spearmanr(gold, model)[0]), pairs, oov)

@@ -22,7 +22,7 @@ import numpy as np
 
 from embedspace.errors import NotInstalled
 from embedspace.probes import direction_from_expression
-from embedspace.space import Space
+from embedspace.space import Space, unit_rows
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +42,6 @@ def as_matrix(X: np.ndarray | Space, normalize: bool = False) -> np.ndarray:
     if not np.all(np.isfinite(rows)):
         raise ValueError("the vectors contain NaN or infinite values")
     return unit_rows(rows) if normalize else rows
-
-
-def unit_rows(rows: np.ndarray) -> np.ndarray:
-    """Each row scaled to unit length [N, D]; zero rows stay zero."""
-    norms = np.linalg.norm(rows, axis=1, keepdims=True)
-    return rows / np.where(norms > 0, norms, 1.0)
 
 
 class PCA:

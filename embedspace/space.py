@@ -65,6 +65,18 @@ def inverse(norms: np.ndarray) -> np.ndarray:
         return np.where(norms > 0, 1.0 / np.maximum(norms, 1e-30), 0.0).astype(np.float32)
 
 
+def unit_rows(rows: np.ndarray) -> np.ndarray:
+    """Each row (the last axis) scaled to unit length: [..., D] -> [..., D]; a zero row stays zero.
+
+    Examples
+    --------
+    >>> unit_rows(np.array([[3.0, 4.0], [0.0, 0.0]])).tolist()
+    [[0.6, 0.8], [0.0, 0.0]]
+    """
+    norms = np.linalg.norm(rows, axis=-1, keepdims=True)
+    return rows / np.where(norms > 0, norms, 1.0)
+
+
 def read_only(array: np.ndarray) -> np.ndarray:
     """A read-only view of ``array`` (the array itself is left writable)."""
     view = array.view()
@@ -194,9 +206,7 @@ class Space:
 
     def unit(self, keys: str | Sequence[str]) -> np.ndarray:
         """Unit-length vectors of one key [D] or of a list of keys [n, D]."""
-        rows = self[keys]
-        norm = np.linalg.norm(rows, axis=-1, keepdims=True)
-        return rows / np.where(norm > 0, norm, 1.0)
+        return unit_rows(self[keys])
 
     # -- queries ------------------------------------------------------------------------------
     def cosine_scores(self, query: np.ndarray, restrict_vocab: int | None = None) -> np.ndarray:
@@ -210,9 +220,7 @@ class Space:
         """
         query = np.asarray(query, dtype=np.float32)
         single = query.ndim == 1
-        queries = query[None, :] if single else query  # [Q, D]
-        qnorm = np.linalg.norm(queries, axis=1, keepdims=True)
-        queries = queries / np.where(qnorm > 0, qnorm, 1.0)
+        queries = unit_rows(query[None, :] if single else query)  # [Q, D]
         n_rows = len(self) if restrict_vocab is None else min(restrict_vocab, len(self))
         if self._norms is None and n_rows == len(self):
             scores = self._first_cosine_scores(queries)

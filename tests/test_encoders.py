@@ -6,8 +6,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from embedspace.encoders import Encoder, WordLevel, l2_normalise, mean_pool
+from embedspace.encoders import Encoder, WordLevel, mean_pool
 from embedspace.errors import UnknownKeyError
+from embedspace.space import unit_rows
 from transformer.config import TransformerConfig
 from transformer.model import init_params
 from transformer.word_tokenizer import WordTokenizer
@@ -86,11 +87,11 @@ def test_a_single_string_or_nothing_is_refused():
         encoder().sentence_embeddings([])
 
 
-def test_mean_pool_ignores_padding_and_l2_normalise_gives_unit_rows():
+def test_mean_pool_ignores_padding_and_unit_rows_are_unit():
     hidden = np.arange(12, dtype=np.float32).reshape(2, 3, 2)          # [B, T, C]
     pooled = mean_pool(hidden, np.array([[1, 1, 0], [1, 1, 1]]))
     np.testing.assert_allclose(pooled, [[1, 2], [8, 9]])
-    np.testing.assert_allclose(np.linalg.norm(l2_normalise(pooled), axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(unit_rows(pooled), axis=1), 1.0, rtol=1e-6)
 
 
 def test_the_mini_encoder_loads_a_model_folder(tmp_path):
