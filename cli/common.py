@@ -106,6 +106,13 @@ def open_space(spec):
         return load_space(spec, progress=progress, **options)
 
 
+def model_choice(command):
+    """``--model``: which transformer (the pretrained MiniLM, or our mini GPT)."""
+    return click.option("--model", "-m", type=click.Choice(["minilm", "mini"]), default="minilm", show_default=True,
+                        help="minilm: pretrained all-MiniLM-L6-v2 (bidirectional, WordPiece); "
+                             "mini: our word-level GPT (causal: only the left context counts).")(command)
+
+
 def topn_option(command):
     """``--topn``: how many results."""
     return click.option("--topn", "-n", default=10, show_default=True, type=click.IntRange(1), help="How many results.")(command)

@@ -6,15 +6,9 @@ from pathlib import Path
 
 import click
 
-from cli.common import echo_json, echo_table, json_option
+from cli.common import echo_json, echo_table, json_option, model_choice
 
 SHOWN_VALUES = 6  # leading vector components shown in the readable (non-JSON) output
-
-
-def model_choice(command):
-    """``--model``: which transformer (pretrained MiniLM, or our mini GPT)."""
-    return click.option("--model", "-m", type=click.Choice(["minilm", "mini"]), default="minilm", show_default=True,
-                        help="minilm: pretrained all-MiniLM-L6-v2 (WordPiece); mini: our word-level GPT.")(command)
 
 
 def preview(vector) -> str:

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import click
 
-from cli.common import echo_json, echo_table, json_option
+from cli.common import echo_json, echo_table, json_option, model_choice
 
 
 @click.command("context")
 @click.argument("sentences", nargs=-1, required=True)
 @click.option("--word", "-w", required=True, help="The word to follow through the layers.")
-@click.option("--model", "-m", type=click.Choice(["minilm", "mini"]), default="minilm", show_default=True,
-              help="minilm (bidirectional) or mini (our causal GPT: only the left context counts).")
+@model_choice
 @click.option("--layer", "-l", "layers", type=int, multiple=True,
               help="Layer at which to list neighbours (repeatable; -1 = last). Default: first and last.")
 @click.option("--topn", "-n", default=5, show_default=True, type=click.IntRange(1), help="Neighbours per layer.")
