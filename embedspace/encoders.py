@@ -120,15 +120,22 @@ class Encoder:
                             [list(e.tokens) for e in batch.encodings])
 
     def forward(self, batch: EncodedBatch):
-        """The model on a batch: ``(out, cache)`` as :func:`transformer.model.forward` gives them, whose
-        ``cache.hidden_states`` are L+1 arrays [B, T, C] and ``cache.attentions`` L arrays [B, H, T, T]."""
-        from transformer.model import forward
-        from transformer.threads import blas_threads_for, matmul_bytes, matmul_flops
+        """The model on a batch: :class:`transformer.model.Activations`, whose ``hidden_states`` are
+        L+1 arrays [B, T, C] and ``attentions`` L arrays [B, H, T, T].
+
+        A batch of several texts is split into row groups run side by side on the cores (see
+        :func:`transformer.model.infer`); one text runs its products on the BLAS threads they merit.
+        """
+        from transformer.model import infer
+        from transformer.threads import blas_threads_for, matmul_bytes, matmul_flops, workers_for
 
         mask = None if batch.attention_mask.all() else batch.attention_mask
         largest = (batch.ids.size, self.cfg.n_embd, self.cfg.n_inner)  # the MLP's [B*T, C] @ [C, F]
+        workers = workers_for(batch.ids.shape[0], matmul_flops(*largest))
+        if workers > 1:
+            return infer(self.params, batch.ids, self.cfg, attention_mask=mask, workers=workers)
         with blas_threads_for(matmul_flops(*largest), matmul_bytes(*largest)):
-            return forward(self.params, batch.ids, self.cfg, attention_mask=mask)
+            return infer(self.params, batch.ids, self.cfg, attention_mask=mask)
 
     def run(self, texts: Sequence[str], batch_size: int = BATCH_SIZE) -> list[EncoderRun]:
         """Every layer's hidden states and attentions for each text, without padding.
@@ -138,9 +145,9 @@ class Encoder:
         texts = _text_list(texts)
         runs: list[EncoderRun | None] = [None] * len(texts)
         for rows, batch in self.batches(texts, batch_size):
-            _, cache = self.forward(batch)
-            hidden = np.stack(cache.hidden_states, axis=1)              # [B, L+1, T, C]
-            attentions = np.stack(cache.attentions, axis=1)             # [B, L, H, T, T]
+            activations = self.forward(batch)
+            hidden = np.stack(activations.hidden_states, axis=1)        # [B, L+1, T, C]
+            attentions = np.stack(activations.attentions, axis=1)       # [B, L, H, T, T]
             for k, i in enumerate(rows):
                 n = len(batch.tokens[k])
                 runs[i] = EncoderRun(texts[i], batch.tokens[k], batch.ids[k, :n].tolist(),
@@ -195,8 +202,8 @@ class Encoder:
         texts = _text_list(texts)
         out = np.empty((len(texts), self.cfg.n_embd), dtype=np.float32)
         for rows, batch in self.batches(texts, batch_size):
-            _, cache = self.forward(batch)
-            out[rows] = mean_pool(cache.hidden_states[-1], batch.attention_mask)  # [B, T, C] -> [B, C]
+            last = self.forward(batch).hidden_states[-1]
+            out[rows] = mean_pool(last, batch.attention_mask)              # [B, T, C] -> [B, C]
             if progress is not None:
                 progress(len(rows))
         return unit_rows(out)

@@ -9,7 +9,7 @@ from gradcheck import assert_close, numerical_grad
 
 from transformer import layers
 from transformer.config import PRESETS, TransformerConfig, count_params
-from transformer.model import backward, forward, init_params, lm_loss
+from transformer.model import backward, forward, infer, init_params, lm_loss
 
 TINY = TransformerConfig(vocab_size=11, n_ctx=6, n_embd=8, n_head=2, n_layer=2, n_inner=12)
 BERT_LIKE = dataclasses.replace(TINY, causal=False, norm="post", gelu="erf", tied_embeddings=False,
@@ -77,6 +77,35 @@ def test_lm_loss_gradients_match_finite_differences():
     for name, array in [("wte", params["wte"]), ("blocks.1.mlp.c_fc.w", params["blocks"][1]["mlp"]["c_fc"]["w"])]:
         numeric = numerical_grad(lambda: lm_loss(params, tokens, targets, TINY, with_grads=False)[0], array)
         assert_close(dict(leaves(grads))[name], numeric, name=name)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("workers", [2, 3])
+def test_inference_in_row_groups_equals_one_pass(case, workers):
+    cfg, extra = CASES[case]
+    params = random_params(cfg)
+    tokens = np.array([[1, 4, 4, 9], [0, 10, 3, 4], [5, 5, 2, 1]])
+    extra = {name: np.vstack([value, value[:1]]) for name, value in extra.items()}   # a mask row per token row
+    out, cache = forward(params, tokens, cfg, **extra)
+    split = infer(params, tokens, cfg, workers=workers, **extra)
+    np.testing.assert_allclose(split.out, out, rtol=1e-12, atol=1e-12)
+    for mine, whole in zip(split.hidden_states + split.attentions, cache.hidden_states + cache.attentions,
+                           strict=True):
+        np.testing.assert_allclose(mine, whole, rtol=1e-12, atol=1e-12)
+
+
+def test_loss_and_gradients_in_row_groups_equal_one_pass():
+    params = random_params(TINY)
+    rng = np.random.default_rng(3)
+    tokens, targets = rng.integers(0, TINY.vocab_size, (5, 6)), rng.integers(0, TINY.vocab_size, (5, 6))
+    loss, grads = lm_loss(params, tokens, targets, TINY)
+    workspace = {}
+    for _ in range(2):                                   # the second call reuses the groups' logits buffers
+        split_loss, split_grads = lm_loss(params, tokens, targets, TINY, workers=2, workspace=workspace)
+        assert split_loss == pytest.approx(loss, rel=1e-12)
+        for (name, mine), (_, whole) in zip(leaves(split_grads), leaves(grads), strict=True):
+            np.testing.assert_allclose(mine, whole, rtol=1e-10, atol=1e-12, err_msg=name)
+    assert len(workspace) == 2
 
 
 def test_tiny_model_overfits_one_batch():

@@ -51,3 +51,48 @@ def test_limit_restored_after_an_exception():
 def test_bad_thread_count_is_a_value_error(n):
     with pytest.raises(ValueError, match="at least 1"), threads.limit_threads(n):
         pass
+
+
+@pytest.mark.parametrize("n_rows, workers", [(10, 2), (3, 8), (1, 2), (7, 3)])
+def test_row_groups_cover_every_row_once_in_order(n_rows, workers):
+    groups = threads.row_groups(n_rows, workers)
+    assert len(groups) == min(n_rows, workers)
+    assert [row for rows in groups for row in range(rows.start, rows.stop)] == list(range(n_rows))
+    sizes = [rows.stop - rows.start for rows in groups]
+    assert max(sizes) - min(sizes) <= 1
+
+
+def test_row_groups_run_in_other_threads_with_blas_on_one_thread():
+    import threading
+
+    before = threads.blas_threads()
+    seen = threads.map_row_groups(lambda rows: (rows.start, threading.get_ident(), threads.blas_threads()),
+                                  n_rows=4, workers=2)
+    assert [start for start, _, _ in seen] == [0, 2]                  # results in row order
+    assert all(ident != threading.get_ident() for _, ident, _ in seen)
+    assert all(n == 1 for _, _, n in seen)
+    assert threads.blas_threads() == before                           # restored afterwards
+
+
+def test_one_row_group_runs_in_the_calling_thread_untouched():
+    import threading
+
+    with threads.limit_threads(threads.cpu_count()):
+        [(ident, n)] = threads.map_row_groups(lambda rows: (threading.get_ident(), threads.blas_threads()), 5, 1)
+    assert ident == threading.get_ident() and n == threads.cpu_count()
+
+
+def test_an_error_in_a_row_group_reaches_the_caller():
+    def fail(rows):
+        raise ValueError(f"rows {rows.start}..{rows.stop} failed")
+
+    with pytest.raises(ValueError, match="failed"):
+        threads.map_row_groups(fail, n_rows=4, workers=2)
+
+
+def test_small_batches_are_not_split():
+    small = 0.5 * threads.SPLIT_ROWS_AFTER_S * threads.CORE_FLOPS_PER_S
+    large = 2.0 * threads.SPLIT_ROWS_AFTER_S * threads.CORE_FLOPS_PER_S
+    assert threads.workers_for(32, small) == 1
+    assert threads.workers_for(32, large) == min(32, threads.cpu_count())
+    assert threads.workers_for(1, large) == 1

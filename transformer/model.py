@@ -21,6 +21,7 @@ import numpy as np
 from transformer import layers
 from transformer.backend import xp_of
 from transformer.config import TransformerConfig
+from transformer.threads import map_row_groups
 
 
 class BlockCache(NamedTuple):
@@ -46,6 +47,14 @@ class ForwardCache(NamedTuple):
     head_input: object           # [B, T, C] what enters W_U (after ln_f in pre-norm)
     hidden_states: list          # (L + 1) x [B, T, C]: what enters block 0, then each block's output
     attentions: list             # L x [B, H, T, T]: softmax attention probabilities
+
+
+class Activations(NamedTuple):
+    """What inference keeps of a forward pass: its output and what the analysis reads."""
+
+    out: object                  # logits [B, T, V] with an lm_head, else the final hidden states [B, T, C]
+    hidden_states: list          # (L + 1) x [B, T, C], as in ForwardCache
+    attentions: list             # L x [B, H, T, T]
 
 
 def init_params(cfg: TransformerConfig, seed: int = 0, dtype=np.float32) -> dict:
@@ -174,6 +183,41 @@ def forward(params: dict, tokens, cfg: TransformerConfig, attention_mask=None, t
     return result, cache
 
 
+def infer(params: dict, tokens, cfg: TransformerConfig, attention_mask=None, token_type_ids=None,
+          workers: int = 1) -> Activations:
+    """:func:`forward` for inference: the batch's rows split into ``workers`` groups run side by side.
+
+    Each group runs :func:`forward` on its own rows in its own thread (see
+    :func:`transformer.threads.map_row_groups`); the outputs are joined along the batch axis. Rows
+    never interact in a transformer, so the result is the one-group result. CuPy arrays run as one group.
+
+    Examples
+    --------
+    >>> cfg = TransformerConfig(vocab_size=10, n_ctx=4, n_embd=8, n_head=2, n_layer=2)
+    >>> params = init_params(cfg)
+    >>> one, two = infer(params, [[1, 2], [3, 4]], cfg), infer(params, [[1, 2], [3, 4]], cfg, workers=2)
+    >>> bool(np.allclose(one.hidden_states[-1], two.hidden_states[-1], atol=1e-6))
+    True
+    """
+    xp = xp_of(params["wte"])
+    tokens = xp.asarray(tokens)
+    if tokens.ndim == 1 or xp is not np:
+        workers = 1
+
+    def run(rows: slice) -> Activations:
+        def part(extra):
+            return None if extra is None else xp.asarray(extra)[rows]
+        out, cache = forward(params, tokens[rows], cfg, part(attention_mask), part(token_type_ids))
+        return Activations(out, cache.hidden_states, cache.attentions)
+
+    groups = map_row_groups(run, tokens.shape[0], workers)
+    if len(groups) == 1:
+        return groups[0]
+    joined = [xp.concatenate(arrays) for arrays in zip(*((g.out, *g.hidden_states, *g.attentions) for g in groups))]
+    n_hidden = cfg.n_layer + 1
+    return Activations(joined[0], joined[1:1 + n_hidden], joined[1 + n_hidden:])
+
+
 def unembedding(params: dict, cfg: TransformerConfig):
     """W_U [C, V]: W_E transposed when tied, else the lm_head matrix."""
     return params["wte"].T if cfg.tied_embeddings else params["lm_head"]["w"]
@@ -265,7 +309,8 @@ def backward(dout, cache: ForwardCache, params: dict, cfg: TransformerConfig) ->
     return grads
 
 
-def lm_loss(params: dict, tokens, targets, cfg: TransformerConfig, with_grads: bool = True, workspace=None):
+def lm_loss(params: dict, tokens, targets, cfg: TransformerConfig, with_grads: bool = True, workspace=None,
+            workers: int = 1):
     """Next-token cross-entropy of a causal LM on a batch, and (optionally) its gradients.
 
     Parameters
@@ -273,21 +318,62 @@ def lm_loss(params: dict, tokens, targets, cfg: TransformerConfig, with_grads: b
     tokens, targets : int arrays [B, T]; ``targets`` is usually ``tokens`` shifted by one
     workspace : a dict kept between calls, where the [B, T, V] logits buffer is reused (training
         loops pass one: the largest array of a step is then allocated once)
+    workers : row groups computed side by side (see :func:`transformer.threads.map_row_groups`);
+        the loss and gradients are the groups' sums weighted by their share of the rows, equal to
+        the one-group result up to float rounding. CuPy arrays run as one group.
 
     Returns
     -------
     (loss, grads): a float and the nested gradient dict (None when ``with_grads`` is False).
+
+    Examples
+    --------
+    >>> cfg = TransformerConfig(vocab_size=10, n_ctx=4, n_embd=8, n_head=2, n_layer=1, causal=True, lm_head=True)
+    >>> params, tokens = init_params(cfg), np.array([[1, 2, 3], [4, 5, 6]])
+    >>> one, two = lm_loss(params, tokens, tokens, cfg)[0], lm_loss(params, tokens, tokens, cfg, workers=2)[0]
+    >>> round(one, 4) == round(two, 4)
+    True
     """
     xp = xp_of(params["wte"])
-    buffer = None
-    if workspace is not None:
-        shape = (*xp.asarray(tokens).shape, cfg.vocab_size)
-        buffer = workspace.get("logits")
-        if buffer is None or buffer.shape != shape:
-            buffer = workspace["logits"] = xp.empty(shape, dtype=params["wte"].dtype)
-    logits, cache = forward(params, tokens, cfg, out=buffer)                # [B, T, V]
-    loss, ce_cache = layers.cross_entropy_forward(logits, targets, overwrite=True)  # logits are spent
-    if not with_grads:
-        return loss, None
-    dlogits = layers.cross_entropy_backward(1.0, ce_cache)
-    return loss, backward(dlogits, cache, params, cfg)
+    tokens, targets = xp.asarray(tokens), xp.asarray(targets)
+    n_rows = tokens.shape[0]
+
+    def run(rows: slice):
+        buffer = None
+        if workspace is not None:
+            shape = (rows.stop - rows.start, tokens.shape[1], cfg.vocab_size)
+            buffer = workspace.get(("logits", rows.start))
+            if buffer is None or buffer.shape != shape:
+                buffer = workspace[("logits", rows.start)] = xp.empty(shape, dtype=params["wte"].dtype)
+        share = (rows.stop - rows.start) / n_rows                          # this group's weight in the mean
+        logits, cache = forward(params, tokens[rows], cfg, out=buffer)      # [b, T, V]
+        loss, ce_cache = layers.cross_entropy_forward(logits, targets[rows], overwrite=True)  # logits are spent
+        if not with_grads:
+            return share * loss, None
+        dlogits = layers.cross_entropy_backward(share, ce_cache)
+        return share * loss, backward(dlogits, cache, params, cfg)
+
+    results = map_row_groups(run, n_rows, workers if xp is np else 1)
+    grads = results[0][1]
+    for _, more in results[1:]:
+        add_gradients(grads, more)
+    return sum(loss for loss, _ in results), grads
+
+
+def add_gradients(total, more):
+    """``total += more`` in place for nested gradient dicts and lists of arrays; returns ``total``.
+
+    Examples
+    --------
+    >>> add_gradients({"w": np.ones(2), "blocks": [{"b": None}]}, {"w": np.ones(2), "blocks": [{"b": None}]})
+    {'w': array([2., 2.]), 'blocks': [{'b': None}]}
+    """
+    if isinstance(total, dict):
+        for key in total:
+            add_gradients(total[key], more[key])
+    elif isinstance(total, list):
+        for part, more_part in zip(total, more):
+            add_gradients(part, more_part)
+    elif total is not None:
+        total += more
+    return total

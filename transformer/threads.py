@@ -23,9 +23,11 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +36,13 @@ log = logging.getLogger(__name__)
 PARALLEL_AFTER_S = 0.020
 CORE_FLOPS_PER_S = 30e9  # a conservative float32 rate of one core (AVX2/AVX-512 sgemm)
 CORE_BYTES_PER_S = 10e9  # a conservative memory bandwidth of one core (what a matrix-vector product needs)
+# A batch whose largest product is estimated under this on one thread is not split into row groups:
+# handing work to another thread costs tens of microseconds. Row groups never wait for each other until
+# the end, so a busy core costs at most the one-thread time, and the threshold can be this low.
+SPLIT_ROWS_AFTER_S = 0.001
 
 _controller = None
+_pool: ThreadPoolExecutor | None = None
 
 
 def cpu_count() -> int:
@@ -135,3 +142,60 @@ def blas_threads_for(flops: float, nbytes: float = 0.0) -> contextlib.AbstractCo
     1
     """
     return limit_threads(threads_for(flops, nbytes))
+
+
+def workers_for(n_rows: int, flops: float) -> int:
+    """Row groups a batch of ``n_rows`` rows should be split into (see :func:`map_row_groups`).
+
+    1 when its largest product of ``flops`` operations is small (see :data:`SPLIT_ROWS_AFTER_S`),
+    otherwise one per core, and never more than one per row.
+
+    Examples
+    --------
+    >>> workers_for(1, 1e12)
+    1
+    >>> workers_for(32, 1e12) == min(32, cpu_count())
+    True
+    """
+    if one_thread_seconds(flops) < SPLIT_ROWS_AFTER_S:
+        return 1
+    return max(1, min(n_rows, cpu_count()))
+
+
+def row_groups(n_rows: int, workers: int) -> list[slice]:
+    """At most ``workers`` contiguous, nearly equal, non-empty slices covering rows 0..n_rows-1.
+
+    Examples
+    --------
+    >>> row_groups(5, 2)
+    [slice(0, 2, None), slice(2, 5, None)]
+    >>> row_groups(1, 4)
+    [slice(0, 1, None)]
+    """
+    workers = max(1, min(workers, n_rows))
+    bounds = [n_rows * i // workers for i in range(workers + 1)]
+    return [slice(start, stop) for start, stop in itertools.pairwise(bounds)]
+
+
+def map_row_groups(fn: Callable[[slice], object], n_rows: int, workers: int) -> list:
+    """``[fn(rows) for rows in row_groups(n_rows, workers)]``, the groups in parallel threads.
+
+    Data parallelism for a batch: each thread runs the whole computation of its own rows, with BLAS
+    limited to one thread, so the elementwise passes (GELU, LayerNorm, softmax) run on every core
+    too, not only the matrix products BLAS threads would split. numpy releases the GIL in its ufunc
+    loops and BLAS calls, so the threads run side by side. One group runs in the calling thread.
+
+    Examples
+    --------
+    >>> map_row_groups(lambda rows: (rows.start, rows.stop), n_rows=10, workers=2)
+    [(0, 5), (5, 10)]
+    """
+    groups = row_groups(n_rows, workers)
+    if len(groups) == 1:
+        return [fn(groups[0])]
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=cpu_count(), thread_name_prefix="embedspace-rows")
+    with limit_threads(1):
+        futures = [_pool.submit(fn, rows) for rows in groups]   # more groups than cores simply queue
+        return [future.result() for future in futures]

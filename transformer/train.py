@@ -164,10 +164,11 @@ def get_batch(data, batch_size: int, n_ctx: int, rng: np.random.Generator):
     return window[:, :-1], window[:, 1:]
 
 
-def evaluate(params: dict, batches: list, cfg: TransformerConfig) -> float:
-    """Mean loss over fixed ``(tokens, targets)`` batches, without gradients."""
+def evaluate(params: dict, batches: list, cfg: TransformerConfig, workers: int = 1) -> float:
+    """Mean loss over fixed ``(tokens, targets)`` batches, without gradients (``workers``: see ``lm_loss``)."""
     xp = xp_of(params["wte"])
-    losses = [lm_loss(params, xp.asarray(x), xp.asarray(y), cfg, with_grads=False)[0] for x, y in batches]
+    losses = [lm_loss(params, xp.asarray(x), xp.asarray(y), cfg, with_grads=False, workers=workers)[0]
+              for x, y in batches]
     return float(np.mean(losses))
 
 
@@ -240,8 +241,9 @@ def train(cfg: TransformerConfig | None, train_tokens, val_tokens, tc: TrainConf
     resume : a checkpoint folder or a run folder to continue from
     params : starting parameters (default: :func:`~transformer.model.init_params` with ``tc.seed``)
     device : "cpu" or "cuda" (see :mod:`transformer.backend`)
-    threads : BLAS threads on the CPU (default: :func:`transformer.threads.threads_for` the largest
-        product of a step: one thread for small models, every core for large ones)
+    threads : CPU threads (default: :func:`transformer.threads.threads_for` the largest product of a
+        step: one thread for small models, every core for large ones). Each step's batch is split into
+        this many row groups computed side by side, BLAS on one thread each (see ``lm_loss``'s ``workers``)
     callback : called with a :class:`Progress` after every step
     """
     xp = get_xp(device)
@@ -284,7 +286,8 @@ def train(cfg: TransformerConfig | None, train_tokens, val_tokens, tc: TrainConf
     with StopFlag() as flag, limit_threads(threads):
         while step < tc.steps:
             tokens, targets = get_batch(train_tokens, tc.batch_size, cfg.n_ctx, rng)
-            loss, grads = lm_loss(nested, xp.asarray(tokens), xp.asarray(targets), cfg, workspace=workspace)
+            loss, grads = lm_loss(nested, xp.asarray(tokens), xp.asarray(targets), cfg, workspace=workspace,
+                                  workers=threads)
             grads = checkpoint.flatten(grads)
             norm = clip_gradients(grads, tc.grad_clip)
             if not (math.isfinite(loss) and math.isfinite(norm)):
@@ -296,7 +299,7 @@ def train(cfg: TransformerConfig | None, train_tokens, val_tokens, tc: TrainConf
             tokens_done += tokens.size
             val_loss_now = None
             if (tc.eval_every and step % tc.eval_every == 0) or step == tc.steps:
-                val_loss = val_loss_now = evaluate(nested, val_batches, cfg)
+                val_loss = val_loss_now = evaluate(nested, val_batches, cfg, workers=threads)
                 history.append({"step": step, "loss": loss, "val_loss": val_loss})
             if callback is not None:
                 rate = tokens_done / max(time.perf_counter() - started, 1e-9)
