@@ -14,11 +14,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from transformer.backend import erf, scatter_add, xp_of
+from transformer.backend import normal_tail, row_dot, scatter_add, xp_of
 
 GELU_TANH_SCALE = math.sqrt(2.0 / math.pi)
 GELU_CUBIC = 0.044715
-INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
@@ -103,10 +102,14 @@ def layer_norm_forward(x, g, b, eps: float = 1e-5):
     [[-1.0, 1.0]]
     """
     xp = xp_of(x)
-    mean = x.mean(axis=-1, keepdims=True)               # [..., 1]
+    inv_c = 1.0 / x.shape[-1]
+    mean = row_dot(x, xp.full(x.shape[-1], inv_c, dtype=x.dtype))[..., None]  # [..., 1]
     xhat = x - mean                                     # [..., C]
-    var = (xhat * xhat).mean(axis=-1, keepdims=True)    # [..., 1]
-    rstd = 1.0 / xp.sqrt(var + eps)                     # [..., 1]
+    var = row_dot(xhat, xhat)[..., None]                # [..., 1] sum of squares
+    var *= inv_c
+    var += eps
+    rstd = xp.sqrt(var, out=var)
+    xp.reciprocal(rstd, out=rstd)                       # [..., 1] 1 / sqrt(var + eps)
     xhat *= rstd                                        # normalised
     out = xhat * g
     out += b
@@ -162,6 +165,9 @@ def linear_backward(dout, cache):
 def gelu_forward(x, approximation: str = "tanh"):
     """GELU: ``"tanh"`` is GPT-2's approximation, ``"erf"`` the exact x * Phi(x) BERT uses.
 
+    The exact one is computed as max(x, 0) - |x| Phi(-|x|), from the normal tail alone (one
+    exponential, no 1 + erf(...) cancellation).
+
     Examples
     --------
     >>> [round(float(gelu_forward(np.array([1.0]), a)[0][0]), 4) for a in ("tanh", "erf")]
@@ -175,14 +181,18 @@ def gelu_forward(x, approximation: str = "tanh"):
         t *= x
         t *= GELU_TANH_SCALE                            # sqrt(2/pi) * (x + 0.044715 x^3)
         xp.tanh(t, out=t)
-    elif approximation == "erf":
-        t = erf(x * INV_SQRT_2)
-    else:
-        raise ValueError(f"unknown GELU approximation {approximation!r}: use 'tanh' or 'erf'")
-    out = t + 1.0
-    out *= x
-    out *= 0.5                                          # 0.5 x (1 + tanh(...)) or 0.5 x (1 + erf(x/sqrt2))
-    return out, (x, t, approximation)
+        out = t + 1.0
+        out *= x
+        out *= 0.5                                      # 0.5 x (1 + tanh(...))
+        return out, (x, t, approximation)
+    if approximation == "erf":
+        a = xp.abs(x)
+        tail = normal_tail(a)                           # Phi(-|x|)
+        a *= tail
+        out = xp.maximum(x, 0.0)
+        out -= a                                        # x >= 0: x (1 - Phi(-x)); x < 0: x Phi(x)
+        return out, (x, tail, approximation)
+    raise ValueError(f"unknown GELU approximation {approximation!r}: use 'tanh' or 'erf'")
 
 
 def gelu_backward(dout, cache):
@@ -197,16 +207,17 @@ def gelu_backward(dout, cache):
         inner *= x
         inner *= 1 - t * t
         inner *= GELU_TANH_SCALE
+        inner += t
+        inner += 1.0
+        inner *= 0.5
     else:
-        # d/dx = 0.5 (1 + erf(x / sqrt2)) + x * exp(-x^2 / 2) / sqrt(2 pi)
+        # d/dx = Phi(x) + x * exp(-x^2 / 2) / sqrt(2 pi), with t = Phi(-|x|) from the forward
         inner = x * x
         inner *= -0.5
         xp.exp(inner, out=inner)
         inner *= x
-        inner *= 2 * INV_SQRT_2PI                       # doubled: everything is halved below
-    inner += t
-    inner += 1.0
-    inner *= 0.5
+        inner *= INV_SQRT_2PI
+        inner += xp.where(x >= 0, 1.0 - t, t)           # Phi(x)
     inner *= dout
     return inner
 
