@@ -123,19 +123,15 @@ class Encoder:
         """The model on a batch: :class:`transformer.model.Activations`, whose ``hidden_states`` are
         L+1 arrays [B, T, C] and ``attentions`` L arrays [B, H, T, T].
 
-        A batch of several texts is split into row groups run side by side on the cores (see
-        :func:`transformer.model.infer`); one text runs its products on the BLAS threads they merit.
+        Unless the batch is tiny it runs on every core (see :func:`transformer.model.infer`): several
+        texts in row groups side by side, one text with its weight products split by columns.
         """
         from transformer.model import infer
-        from transformer.threads import blas_threads_for, matmul_bytes, matmul_flops, workers_for
+        from transformer.threads import matmul_flops, workers_for
 
         mask = None if batch.attention_mask.all() else batch.attention_mask
-        largest = (batch.ids.size, self.cfg.n_embd, self.cfg.n_inner)  # the MLP's [B*T, C] @ [C, F]
-        workers = workers_for(batch.ids.shape[0], matmul_flops(*largest))
-        if workers > 1:
-            return infer(self.params, batch.ids, self.cfg, attention_mask=mask, workers=workers)
-        with blas_threads_for(matmul_flops(*largest), matmul_bytes(*largest)):
-            return infer(self.params, batch.ids, self.cfg, attention_mask=mask)
+        largest = matmul_flops(batch.ids.size, self.cfg.n_embd, self.cfg.n_inner)  # the MLP's [B*T, C] @ [C, F]
+        return infer(self.params, batch.ids, self.cfg, attention_mask=mask, workers=workers_for(largest))
 
     def run(self, texts: Sequence[str], batch_size: int = BATCH_SIZE) -> list[EncoderRun]:
         """Every layer's hidden states and attentions for each text, without padding.

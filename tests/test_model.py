@@ -94,6 +94,15 @@ def test_inference_in_row_groups_equals_one_pass(case, workers):
         np.testing.assert_allclose(mine, whole, rtol=1e-12, atol=1e-12)
 
 
+def test_one_row_with_split_products_equals_one_pass():
+    cfg = dataclasses.replace(BERT_LIKE, n_embd=16, n_inner=24)
+    params, tokens = random_params(cfg), np.array([1, 4, 4, 9, 2])
+    _, cache = forward(params, tokens, cfg)
+    split = infer(params, tokens, cfg, workers=2)
+    for mine, whole in zip(split.hidden_states, cache.hidden_states, strict=True):
+        np.testing.assert_allclose(mine, whole, rtol=1e-12, atol=1e-12)
+
+
 def test_loss_and_gradients_in_row_groups_equal_one_pass():
     params = random_params(TINY)
     rng = np.random.default_rng(3)

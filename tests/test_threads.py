@@ -62,16 +62,51 @@ def test_row_groups_cover_every_row_once_in_order(n_rows, workers):
     assert max(sizes) - min(sizes) <= 1
 
 
-def test_row_groups_run_in_other_threads_with_blas_on_one_thread():
+def test_parts_run_side_by_side_with_blas_on_one_thread():
     import threading
 
     before = threads.blas_threads()
-    seen = threads.map_row_groups(lambda rows: (rows.start, threading.get_ident(), threads.blas_threads()),
-                                  n_rows=4, workers=2)
+    second_started = threading.Event()
+
+    def part(rows):
+        if rows.start == 0:                      # the caller's part waits until another thread runs part 2
+            assert second_started.wait(timeout=30), "the second part never ran beside the first"
+        else:
+            second_started.set()
+        return rows.start, threading.get_ident(), threads.blas_threads()
+
+    seen = threads.map_row_groups(part, n_rows=4, workers=2)
     assert [start for start, _, _ in seen] == [0, 2]                  # results in row order
-    assert all(ident != threading.get_ident() for _, ident, _ in seen)
+    assert seen[0][1] == threading.get_ident() != seen[1][1]          # the caller ran part 1, a pool thread part 2
     assert all(n == 1 for _, _, n in seen)
     assert threads.blas_threads() == before                           # restored afterwards
+
+
+def test_the_caller_takes_over_parts_no_thread_has_started():
+    import threading
+
+    release = threading.Event()
+    threads.run_parts(lambda n: n, [0, 1])                            # make sure the pool exists
+    blockers = [threads._pool.submit(release.wait, 30) for _ in range(threads.cpu_count())]
+    try:                                                              # every pool thread is busy now
+        idents = threads.run_parts(lambda n: threading.get_ident(), [0, 1, 2])
+        assert idents == [threading.get_ident()] * 3
+    finally:
+        release.set()
+        for blocker in blockers:
+            blocker.result()
+
+
+def test_split_products_cut_columns_and_equal_the_whole_product():
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((13, 40)), rng.standard_normal((40, 30))
+    with threads.split_products(3) as n:
+        assert n == 3
+        split = threads.matmul(x, w)
+        in_pool = threads._pool.submit(lambda: getattr(threads._local, "product_workers", 1)).result()
+    np.testing.assert_allclose(split, x @ w, rtol=1e-12, atol=1e-12)
+    assert in_pool == 1                                               # a pool thread never splits again
+    assert getattr(threads._local, "product_workers", 1) == 1         # the setting ends with the block
 
 
 def test_one_row_group_runs_in_the_calling_thread_untouched():
@@ -91,8 +126,7 @@ def test_an_error_in_a_row_group_reaches_the_caller():
 
 
 def test_small_batches_are_not_split():
-    small = 0.5 * threads.SPLIT_ROWS_AFTER_S * threads.CORE_FLOPS_PER_S
-    large = 2.0 * threads.SPLIT_ROWS_AFTER_S * threads.CORE_FLOPS_PER_S
-    assert threads.workers_for(32, small) == 1
-    assert threads.workers_for(32, large) == min(32, threads.cpu_count())
-    assert threads.workers_for(1, large) == 1
+    small = 0.5 * threads.SPLIT_AFTER_S * threads.CORE_FLOPS_PER_S
+    large = 2.0 * threads.SPLIT_AFTER_S * threads.CORE_FLOPS_PER_S
+    assert threads.workers_for(small) == 1
+    assert threads.workers_for(large) == threads.cpu_count()

@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from transformer.backend import normal_tail, row_dot, scatter_add, xp_of
+from transformer.threads import matmul
 
 GELU_TANH_SCALE = math.sqrt(2.0 / math.pi)
 GELU_CUBIC = 0.044715
@@ -144,7 +145,7 @@ def linear_forward(x, w, b=None):
     """
     lead = x.shape[:-1]
     x2 = x.reshape(-1, x.shape[-1])                     # [N, C_in]
-    out = x2 @ w                                        # [N, C_in] @ [C_in, C_out] -> [N, C_out]
+    out = matmul(x2, w)                                 # [N, C_in] @ [C_in, C_out] -> [N, C_out]
     if b is not None:
         out += b
     return out.reshape(*lead, w.shape[1]), (x2, w, b is not None)

@@ -21,7 +21,7 @@ import numpy as np
 from transformer import layers
 from transformer.backend import xp_of
 from transformer.config import TransformerConfig
-from transformer.threads import map_row_groups
+from transformer.threads import limit_threads, map_row_groups, split_products
 
 
 class BlockCache(NamedTuple):
@@ -185,11 +185,13 @@ def forward(params: dict, tokens, cfg: TransformerConfig, attention_mask=None, t
 
 def infer(params: dict, tokens, cfg: TransformerConfig, attention_mask=None, token_type_ids=None,
           workers: int = 1) -> Activations:
-    """:func:`forward` for inference: the batch's rows split into ``workers`` groups run side by side.
+    """:func:`forward` for inference, run on ``workers`` threads (CPU).
 
-    Each group runs :func:`forward` on its own rows in its own thread (see
-    :func:`transformer.threads.map_row_groups`); the outputs are joined along the batch axis. Rows
-    never interact in a transformer, so the result is the one-group result. CuPy arrays run as one group.
+    A batch's rows are split into ``workers`` groups, each running :func:`forward` on its own rows
+    in its own thread (:func:`transformer.threads.map_row_groups`), and the outputs are joined along
+    the batch axis; rows never interact in a transformer, so the result is the one-group result. A
+    single row has its weight products split by columns instead (:func:`transformer.threads.split_products`).
+    BLAS runs on one thread per worker. CuPy arrays run whole.
 
     Examples
     --------
@@ -201,8 +203,10 @@ def infer(params: dict, tokens, cfg: TransformerConfig, attention_mask=None, tok
     """
     xp = xp_of(params["wte"])
     tokens = xp.asarray(tokens)
-    if tokens.ndim == 1 or xp is not np:
-        workers = 1
+    if tokens.ndim == 1:
+        tokens = tokens[None]
+        attention_mask = None if attention_mask is None else xp.asarray(attention_mask)[None]
+        token_type_ids = None if token_type_ids is None else xp.asarray(token_type_ids)[None]
 
     def run(rows: slice) -> Activations:
         def part(extra):
@@ -210,6 +214,11 @@ def infer(params: dict, tokens, cfg: TransformerConfig, attention_mask=None, tok
         out, cache = forward(params, tokens[rows], cfg, part(attention_mask), part(token_type_ids))
         return Activations(out, cache.hidden_states, cache.attentions)
 
+    if xp is not np:
+        return run(slice(None))
+    if tokens.shape[0] == 1:
+        with limit_threads(1), split_products(workers):
+            return run(slice(None))
     groups = map_row_groups(run, tokens.shape[0], workers)
     if len(groups) == 1:
         return groups[0]

@@ -26,8 +26,11 @@ import contextlib
 import itertools
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +39,15 @@ log = logging.getLogger(__name__)
 PARALLEL_AFTER_S = 0.020
 CORE_FLOPS_PER_S = 30e9  # a conservative float32 rate of one core (AVX2/AVX-512 sgemm)
 CORE_BYTES_PER_S = 10e9  # a conservative memory bandwidth of one core (what a matrix-vector product needs)
-# A batch whose largest product is estimated under this on one thread is not split into row groups:
-# handing work to another thread costs tens of microseconds. Row groups never wait for each other until
-# the end, so a busy core costs at most the one-thread time, and the threshold can be this low.
-SPLIT_ROWS_AFTER_S = 0.001
+# A batch whose largest product is estimated under this on one thread is not split over threads:
+# handing work to another thread costs tens of microseconds. The caller takes over any part no other
+# thread has started (run_parts), so a busy core costs at most the one-thread time, and the threshold
+# can be this low (a 13-token MiniLM sentence's largest product is estimated at 0.5 ms).
+SPLIT_AFTER_S = 0.0002
 
 _controller = None
 _pool: ThreadPoolExecutor | None = None
+_local = threading.local()                 # this thread's split_products setting
 
 
 def cpu_count() -> int:
@@ -144,22 +149,21 @@ def blas_threads_for(flops: float, nbytes: float = 0.0) -> contextlib.AbstractCo
     return limit_threads(threads_for(flops, nbytes))
 
 
-def workers_for(n_rows: int, flops: float) -> int:
-    """Row groups a batch of ``n_rows`` rows should be split into (see :func:`map_row_groups`).
+def workers_for(flops: float) -> int:
+    """Threads a batch whose largest product takes ``flops`` operations should be split over.
 
-    1 when its largest product of ``flops`` operations is small (see :data:`SPLIT_ROWS_AFTER_S`),
-    otherwise one per core, and never more than one per row.
+    1 when that product is small (see :data:`SPLIT_AFTER_S`), otherwise one per core. A batch
+    of several rows is split into row groups (:func:`map_row_groups`), a single row's products into
+    column parts (:func:`split_products`).
 
     Examples
     --------
-    >>> workers_for(1, 1e12)
+    >>> workers_for(1e3)
     1
-    >>> workers_for(32, 1e12) == min(32, cpu_count())
+    >>> workers_for(1e12) == cpu_count()
     True
     """
-    if one_thread_seconds(flops) < SPLIT_ROWS_AFTER_S:
-        return 1
-    return max(1, min(n_rows, cpu_count()))
+    return 1 if one_thread_seconds(flops) < SPLIT_AFTER_S else cpu_count()
 
 
 def row_groups(n_rows: int, workers: int) -> list[slice]:
@@ -177,25 +181,82 @@ def row_groups(n_rows: int, workers: int) -> list[slice]:
     return [slice(start, stop) for start, stop in itertools.pairwise(bounds)]
 
 
+def run_parts(fn: Callable[[object], object], parts: list) -> list:
+    """``[fn(part) for part in parts]``, the parts side by side in threads, BLAS on one thread each.
+
+    The calling thread runs the first part, then every part that no pool thread has started yet, and
+    only waits for parts already under way. So a busy core never makes the caller wait for a thread
+    that could not get a core: at worst the caller does all the work, as one thread would.
+
+    Examples
+    --------
+    >>> run_parts(lambda n: n * n, [1, 2, 3])
+    [1, 4, 9]
+    """
+    if len(parts) == 1:
+        return [fn(parts[0])]
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=cpu_count(), thread_name_prefix="embedspace-parts")
+    with limit_threads(1):
+        futures = [_pool.submit(fn, part) for part in parts[1:]]
+        results = [fn(parts[0])]
+        for part, future in zip(parts[1:], futures, strict=True):
+            results.append(fn(part) if future.cancel() else future.result())
+        return results
+
+
 def map_row_groups(fn: Callable[[slice], object], n_rows: int, workers: int) -> list:
-    """``[fn(rows) for rows in row_groups(n_rows, workers)]``, the groups in parallel threads.
+    """``[fn(rows) for rows in row_groups(n_rows, workers)]``, the groups side by side (:func:`run_parts`).
 
     Data parallelism for a batch: each thread runs the whole computation of its own rows, with BLAS
     limited to one thread, so the elementwise passes (GELU, LayerNorm, softmax) run on every core
     too, not only the matrix products BLAS threads would split. numpy releases the GIL in its ufunc
-    loops and BLAS calls, so the threads run side by side. One group runs in the calling thread.
+    loops and BLAS calls, so the threads run side by side.
 
     Examples
     --------
     >>> map_row_groups(lambda rows: (rows.start, rows.stop), n_rows=10, workers=2)
     [(0, 5), (5, 10)]
     """
-    groups = row_groups(n_rows, workers)
-    if len(groups) == 1:
-        return [fn(groups[0])]
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=cpu_count(), thread_name_prefix="embedspace-rows")
-    with limit_threads(1):
-        futures = [_pool.submit(fn, rows) for rows in groups]   # more groups than cores simply queue
-        return [future.result() for future in futures]
+    return run_parts(fn, row_groups(n_rows, workers))
+
+
+@contextlib.contextmanager
+def split_products(workers: int) -> Iterator[int]:
+    """Within the block, :func:`matmul` calls made by this thread split their columns into ``workers``
+    parts run side by side (:func:`run_parts`); yields ``workers``.
+
+    For one sequence, which has no rows to share out: each weight product is cut into column blocks
+    instead. Other threads (the parts' own among them) keep whole products, so nothing splits twice.
+    """
+    previous = getattr(_local, "product_workers", 1)
+    _local.product_workers = workers
+    try:
+        yield workers
+    finally:
+        _local.product_workers = previous
+
+
+def matmul(x, w):
+    """``x @ w`` for [N, K] @ [K, M] -> [N, M], cut into column parts under :func:`split_products`.
+
+    Arrays other than numpy's (CuPy) always multiply whole.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x, w = np.arange(6.0).reshape(2, 3), np.arange(12.0).reshape(3, 4)
+    >>> with split_products(2):
+    ...     bool((matmul(x, w) == x @ w).all())
+    True
+    """
+    workers = getattr(_local, "product_workers", 1)
+    if workers == 1 or type(x) is not np.ndarray or w.shape[1] < 2 * workers:
+        return x @ w
+    out = np.empty((x.shape[0], w.shape[1]), dtype=np.result_type(x, w))
+
+    def columns(cols: slice) -> None:
+        np.matmul(x, w[:, cols], out=out[:, cols])                 # [N, K] @ [K, m] -> [N, m] in place
+    run_parts(columns, row_groups(w.shape[1], workers))
+    return out
