@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from transformer.atomic import default_file_mode
 from transformer.backend import asnumpy
 from transformer.config import TransformerConfig
 
@@ -92,11 +93,15 @@ def write_atomically(folder: Path, write) -> Path:
 
 
 def save_arrays(path: Path, arrays: dict, dtype=None, metadata: dict | None = None) -> None:
-    """Write ``{name: array}`` (numpy or CuPy) to one safetensors file, cast to ``dtype`` if given."""
+    """Write ``{name: array}`` (numpy or CuPy) to one safetensors file, cast to ``dtype`` if given.
+
+    The file gets an ordinary file's permissions (safetensors itself creates it readable by its owner alone).
+    """
     from safetensors.numpy import save_file
     host = {name: np.ascontiguousarray(asnumpy(a) if dtype is None else asnumpy(a).astype(dtype))
             for name, a in arrays.items()}
     save_file(host, str(path), metadata=metadata)
+    os.chmod(path, default_file_mode())
 
 
 def load_arrays(path: Path, dtype=None) -> dict:
