@@ -91,8 +91,10 @@ def params_command(preset, vocab, ctx, n_embd, n_layer, n_head, n_inner, untied,
 @click.option("--ctx", type=click.IntRange(2), default=64, show_default=True)
 @click.option("--checkpoint-every", type=click.IntRange(0), default=200, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--threads", type=click.IntRange(1), default=None,
+              help="CPU threads, each running a row group of every batch. Default: every core for all but tiny models.")
 def train_mini_command(corpus, out, run_dir, resume, device, steps, batch_size, lr, vocab, n_embd, n_layer,
-                       n_head, ctx, checkpoint_every, seed) -> None:
+                       n_head, ctx, checkpoint_every, seed, threads) -> None:
     """Train a word-level GPT on a text file (AdamW, warm-up + cosine, checkpoints).
 
     Ctrl-C saves a checkpoint and stops; --resume continues the same run. The progress bar shows
@@ -119,7 +121,7 @@ def train_mini_command(corpus, out, run_dir, resume, device, steps, batch_size, 
             bar.update(p.step - bar.pos)
 
         meta = train_mini(corpus, out, run_dir, cfg, None if resume else tc, resume=resume or False,
-                          device=device, callback=progress)
+                          device=device, threads=threads, callback=progress)
     val = f"{meta['val_loss']:.3f}" if meta["val_loss"] is not None else "-"
     click.echo(f"{'interrupted' if meta['interrupted'] else 'done'} at step {meta['steps']}: "
                f"{meta['tokens_seen']:,} tokens seen, validation loss {val}, {meta['seconds']:.0f} s")

@@ -205,7 +205,7 @@ def prepare_corpus(corpus, run_dir: Path, vocab_size: int, val_fraction: float =
 
 
 def train_mini(corpus, out, run_dir=None, cfg: TransformerConfig | None = None, tc: TrainConfig | None = None,
-               resume: bool | str | Path = False, device: str | None = None,
+               resume: bool | str | Path = False, device: str | None = None, threads: int | None = None,
                callback: Callable[[Progress], None] | None = None) -> dict:
     """Train a word-level GPT on a text file and write a model folder like ``data/mini/``.
 
@@ -218,6 +218,7 @@ def train_mini(corpus, out, run_dir=None, cfg: TransformerConfig | None = None, 
     tc : training settings (default :class:`TrainConfig`)
     resume : True to continue the newest checkpoint of ``run_dir``, or a checkpoint folder
     device : "cpu" or "cuda"
+    threads : CPU threads, each running a row group of every batch (default: see :func:`transformer.train.train`)
 
     Returns
     -------
@@ -238,7 +239,7 @@ def train_mini(corpus, out, run_dir=None, cfg: TransformerConfig | None = None, 
         checkpoint_from = run_dir if resume is True else Path(resume)
         cfg = load_checkpoint(checkpoint_from)[1]
     result = train(cfg, train_ids, val_ids, tc, run_dir=run_dir, resume=checkpoint_from,
-                   device=device, callback=callback)
+                   device=device, threads=threads, callback=callback)
     meta = {"corpus": str(corpus), "train_tokens": len(train_ids), "val_tokens": len(val_ids),
             "steps": result.step, "tokens_seen": result.tokens_seen, "val_loss": result.val_loss,
             "seconds": round(result.seconds, 1), "interrupted": result.interrupted,

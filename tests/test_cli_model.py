@@ -109,6 +109,19 @@ def test_train_mini_then_use_the_model(tmp_path):
     np.testing.assert_array_equal(again, load_mini_model(out).params["wte"])   # the same run, resumed
 
 
+def test_train_mini_threads_become_the_row_groups_of_every_batch(tmp_path, monkeypatch):
+    from transformer import model
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(CORPUS))
+    seen, real = [], model.map_row_groups
+    monkeypatch.setattr(model, "map_row_groups", lambda fn, n, workers: seen.append(workers) or real(fn, n, workers))
+    result = invoke("train-mini", "--corpus", corpus, "--out", tmp_path / "model", "--steps", "2", "--batch-size", "4",
+                    "--vocab", "40", "--n-embd", "8", "--n-head", "2", "--n-layer", "1", "--ctx", "8", "--threads", "3")
+    assert result.exit_code == 0, result.output
+    assert seen and set(seen) == {3}
+
+
 def test_the_mini_space_is_w_e_without_specials(model_dir, monkeypatch):
     monkeypatch.setenv("EMBEDSPACE_DATA", str(model_dir.parent))
     space = load_space("mini")
