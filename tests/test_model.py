@@ -103,6 +103,16 @@ def test_one_row_with_split_products_equals_one_pass():
         np.testing.assert_allclose(mine, whole, rtol=1e-12, atol=1e-12)
 
 
+def test_inference_keeps_blas_on_one_thread_even_unsplit(monkeypatch):
+    from transformer import model, threads
+
+    seen, real = [], model.forward
+    monkeypatch.setattr(model, "forward", lambda *a, **k: seen.append(threads.blas_threads()) or real(*a, **k))
+    with threads.limit_threads(threads.cpu_count()):
+        infer(init_params(TINY), [[1, 2], [3, 4]], TINY, workers=1)
+    assert seen == [1]
+
+
 def test_loss_and_gradients_in_row_groups_equal_one_pass():
     params = random_params(TINY)
     rng = np.random.default_rng(3)

@@ -216,10 +216,11 @@ def infer(params: dict, tokens, cfg: TransformerConfig, attention_mask=None, tok
 
     if xp is not np:
         return run(slice(None))
-    if tokens.shape[0] == 1:
-        with limit_threads(1), split_products(workers):
-            return run(slice(None))
-    groups = map_row_groups(run, tokens.shape[0], workers)
+    with limit_threads(1):                  # small batches too: a busy core stalls BLAS threads
+        if tokens.shape[0] == 1:
+            with split_products(workers):
+                return run(slice(None))
+        groups = map_row_groups(run, tokens.shape[0], workers)
     if len(groups) == 1:
         return groups[0]
     joined = [xp.concatenate(arrays) for arrays in zip(*((g.out, *g.hidden_states, *g.attentions) for g in groups))]
