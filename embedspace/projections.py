@@ -298,8 +298,9 @@ class UMAP:
         if rows.shape[0] < MIN_UMAP_POINTS:
             raise ValueError(f"UMAP needs at least {MIN_UMAP_POINTS} words, got {rows.shape[0]}; use PCA")
         self.n_neighbors_ = max(2, min(self.n_neighbors, rows.shape[0] - 1))
+        seeded = {} if self.random_state is None else {"n_jobs": 1}  # what a seed implies, said (no warning)
         self.model_ = umap.UMAP(n_components=self.n_components, n_neighbors=self.n_neighbors_,
-                                min_dist=self.min_dist, metric=self.metric, random_state=self.random_state)
+                                min_dist=self.min_dist, metric=self.metric, random_state=self.random_state, **seeded)
         self.embedding_ = self.model_.fit_transform(rows)
         return self
 

@@ -230,9 +230,22 @@ def test_umap_wrapper_clips_neighbours_and_passes_its_parameters(monkeypatch, da
     umap = UMAP(n_components=3, n_neighbors=15, normalize=True, random_state=4).fit(data[:6])
     assert umap.n_neighbors_ == 5
     assert umap.model_.params == {"n_components": 3, "n_neighbors": 5, "min_dist": 0.1, "metric": "cosine",
-                                  "random_state": 4}
+                                  "random_state": 4, "n_jobs": 1}     # umap-learn warns when a seed overrides n_jobs
+    assert "n_jobs" not in UMAP(random_state=None).fit(data[:6]).model_.params
     np.testing.assert_allclose(np.linalg.norm(umap.model_.fitted, axis=1), 1.0)
     assert umap.embedding_.shape == (6, 3) and umap.transform(data[6:9]).shape == (3, 3)
     assert umap.axis_labels() == ["UMAP 1", "UMAP 2", "UMAP 3"]
     with pytest.raises(ValueError, match="at least 4 words"):
         UMAP().fit(data[:3])
+
+
+def test_umap_with_the_real_umap_learn_when_the_extra_is_installed(data):
+    pytest.importorskip("umap")                      # only where 'embedspace[umap]' is installed
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # a seeded run must not warn about n_jobs
+        first = UMAP(n_neighbors=5, random_state=3).fit_transform(data[:12])
+    again = UMAP(n_neighbors=5, random_state=3).fit_transform(data[:12])
+    assert first.shape == (12, 2) and np.isfinite(first).all()
+    np.testing.assert_allclose(first, again)         # a seed gives the same layout
