@@ -202,11 +202,7 @@ def infer(params: dict, tokens, cfg: TransformerConfig, attention_mask=None, tok
     True
     """
     xp = xp_of(params["wte"])
-    tokens = xp.asarray(tokens)
-    if tokens.ndim == 1:
-        tokens = tokens[None]
-        attention_mask = None if attention_mask is None else xp.asarray(attention_mask)[None]
-        token_type_ids = None if token_type_ids is None else xp.asarray(token_type_ids)[None]
+    tokens, attention_mask, token_type_ids = check_inputs(tokens, cfg, attention_mask, token_type_ids, xp)
 
     def run(rows: slice) -> Activations:
         def part(extra):
