@@ -127,6 +127,17 @@ def test_attention_matches_a_per_head_loop():
     np.testing.assert_allclose(out, expected, atol=1e-12)
 
 
+@pytest.mark.parametrize("causal", [False, True])
+def test_head_groups_sum_to_the_whole_attention(causal):
+    inputs = attention_inputs(causal=causal, mask=np.array([[1, 1, 1, 1], [1, 1, 1, 0]]))
+    out, cache = layers.attention_forward(**inputs)
+    parts = [layers.attention_heads_forward(**inputs, heads=heads) for heads in (slice(0, 1), slice(1, 2))]
+    np.testing.assert_allclose(parts[0][0] + parts[1][0] + inputs["c_proj"]["b"], out, atol=1e-12)
+    np.testing.assert_allclose(np.concatenate([probs for _, probs in parts], axis=1), cache.probs, atol=1e-12)
+    whole, _ = layers.attention_heads_forward(**inputs, heads=slice(0, 2))
+    np.testing.assert_allclose(whole + inputs["c_proj"]["b"], out, atol=1e-12)
+
+
 def test_attention_probabilities_respect_causal_and_padding_masks():
     mask = np.array([[1, 1, 0, 0], [1, 1, 1, 1]])
     _, cache = layers.attention_forward(**attention_inputs(True, mask))

@@ -94,13 +94,27 @@ def test_inference_in_row_groups_equals_one_pass(case, workers):
         np.testing.assert_allclose(mine, whole, rtol=1e-12, atol=1e-12)
 
 
-def test_one_row_with_split_products_equals_one_pass():
-    cfg = dataclasses.replace(BERT_LIKE, n_embd=16, n_inner=24)
-    params, tokens = random_params(cfg), np.array([1, 4, 4, 9, 2])
-    _, cache = forward(params, tokens, cfg)
-    split = infer(params, tokens, cfg, workers=2)
-    for mine, whole in zip(split.hidden_states, cache.hidden_states, strict=True):
+@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("workers", [2, 3])
+def test_one_row_in_groups_of_heads_and_mlp_columns_equals_one_pass(case, workers):
+    cfg, extra = CASES[case]
+    cfg = dataclasses.replace(cfg, n_head=4)                 # 3 workers: groups of 1, 1 and 2 heads
+    params = random_params(cfg)
+    tokens = np.array([1, 4, 4, 9])
+    extra = {name: value[0] for name, value in extra.items()}
+    out, cache = forward(params, tokens, cfg, **extra)
+    split = infer(params, tokens, cfg, workers=workers, **extra)
+    np.testing.assert_allclose(split.out, out, rtol=1e-12, atol=1e-12)
+    for mine, whole in zip(split.hidden_states + split.attentions, cache.hidden_states + cache.attentions,
+                           strict=True):
         np.testing.assert_allclose(mine, whole, rtol=1e-12, atol=1e-12)
+
+
+def test_a_forward_split_over_threads_refuses_backward():
+    params, tokens = random_params(TINY), np.array([[1, 4, 4, 9]])
+    out, cache = forward(params, tokens, TINY, workers=2)
+    with pytest.raises(ValueError, match="workers=1 for gradients"):
+        backward(np.ones_like(out), cache, params, TINY)
 
 
 def test_inference_keeps_blas_on_one_thread_even_unsplit(monkeypatch):

@@ -97,18 +97,6 @@ def test_the_caller_takes_over_parts_no_thread_has_started():
             blocker.result()
 
 
-def test_split_products_cut_columns_and_equal_the_whole_product():
-    rng = np.random.default_rng(0)
-    x, w = rng.standard_normal((13, 40)), rng.standard_normal((40, 30))
-    with threads.split_products(3) as n:
-        assert n == 3
-        split = threads.matmul(x, w)
-        in_pool = threads._pool.submit(lambda: getattr(threads._local, "product_workers", 1)).result()
-    np.testing.assert_allclose(split, x @ w, rtol=1e-12, atol=1e-12)
-    assert in_pool == 1                                               # a pool thread never splits again
-    assert getattr(threads._local, "product_workers", 1) == 1         # the setting ends with the block
-
-
 def test_one_row_group_runs_in_the_calling_thread_untouched():
     import threading
 

@@ -15,7 +15,6 @@ from typing import NamedTuple
 import numpy as np
 
 from transformer.backend import normal_tail, row_dot, scatter_add, xp_of
-from transformer.threads import matmul
 
 GELU_TANH_SCALE = math.sqrt(2.0 / math.pi)
 GELU_CUBIC = 0.044715
@@ -145,7 +144,7 @@ def linear_forward(x, w, b=None):
     """
     lead = x.shape[:-1]
     x2 = x.reshape(-1, x.shape[-1])                     # [N, C_in]
-    out = matmul(x2, w)                                 # [N, C_in] @ [C_in, C_out] -> [N, C_out]
+    out = x2 @ w                                        # [N, C_in] @ [C_in, C_out] -> [N, C_out]
     if b is not None:
         out += b
     return out.reshape(*lead, w.shape[1]), (x2, w, b is not None)
@@ -267,6 +266,32 @@ def softmax_inplace(scores):
     return scores
 
 
+def attend(q, k, v, allowed=None):
+    """Each head's softmax(Q K^T) weights over allowed keys, and its weighted sum of V.
+
+    Parameters
+    ----------
+    q, k, v : [B, H, T, D] (``q`` already scaled by 1/sqrt(D))
+    allowed : boolean mask broadcastable to [B, H, T, T] (see :func:`attention_allowed`), or None
+
+    Returns
+    -------
+    y : [B, H, T, D];  probs : [B, H, T, T]
+
+    Examples
+    --------
+    >>> q = k = v = np.ones((1, 1, 2, 1))
+    >>> attend(q, k, v, attention_allowed(2, causal=True))[1][0, 0].tolist()
+    [[1.0, 0.0], [0.5, 0.5]]
+    """
+    xp = xp_of(q)
+    scores = q @ k.swapaxes(-1, -2)                                 # [B, H, T, D] @ [B, H, D, T] -> [B, H, T, T]
+    if allowed is not None:
+        xp.copyto(scores, xp.finfo(scores.dtype).min, where=~allowed)  # blocked keys: ~ -inf, no NaN
+    probs = softmax_inplace(scores)                                 # [B, H, T, T]
+    return probs @ v, probs                                         # [B, H, T, T] @ [B, H, T, D]
+
+
 class AttentionCache(NamedTuple):
     """What :func:`attention_backward` needs; ``probs`` is also what the analysis inspects."""
 
@@ -309,13 +334,9 @@ def attention_forward(x, c_attn, c_proj, n_head: int, causal: bool = False, atte
     qkv, qkv_cache = linear_forward(x, c_attn["w"], c_attn["b"])   # [B, T, C] -> [B, T, 3C]
     q, k, v = split_heads(qkv, n_head)                              # 3 x [B, H, T, D]
     q = q * (1.0 / math.sqrt(c // n_head))                          # scale Q once, not the scores
-    scores = q @ k.swapaxes(-1, -2)                                 # [B, H, T, D] @ [B, H, D, T] -> [B, H, T, T]
     allowed = attention_allowed(t, causal, attention_mask, xp)
-    if allowed is not None:
-        xp.copyto(scores, xp.finfo(scores.dtype).min, where=~allowed)  # blocked keys: ~ -inf, no NaN
-    probs = softmax_inplace(scores)                                 # [B, H, T, T]
-    y = merge_heads(probs @ v)                                      # [B, H, T, D] -> [B, T, C]
-    out, proj_cache = linear_forward(y, c_proj["w"], c_proj["b"])   # [B, T, C] -> [B, T, C]
+    y, probs = attend(q, k, v, allowed)                             # [B, H, T, D], [B, H, T, T]
+    out, proj_cache = linear_forward(merge_heads(y), c_proj["w"], c_proj["b"])  # [B, T, C] -> [B, T, C]
     padded = attention_mask is not None
     return out, AttentionCache(qkv_cache, q, k, v, probs, allowed if padded else None, proj_cache, n_head)
 
@@ -341,6 +362,43 @@ def attention_backward(dout, cache):
     dk[...] = dprobs.swapaxes(-1, -2) @ q                           # q was already scaled
     dx, dw_attn, db_attn = linear_backward(dqkv.reshape(b, t, 3 * c), qkv_cache)
     return dx, {"c_attn": {"w": dw_attn, "b": db_attn}, "c_proj": {"w": dw_proj, "b": db_proj}}
+
+
+def attention_heads_forward(x, c_attn, c_proj, n_head: int, heads: slice, causal: bool = False,
+                            attention_mask=None):
+    """What the heads ``heads`` add to :func:`attention_forward`'s output, for inference (no backward).
+
+    Tensor parallelism, as Megatron-LM splits attention: the heads of a partition can run on
+    different threads, each with its own columns of W_Q, W_K, W_V and its own rows of W_O; the sum
+    of their outputs plus W_O's bias is :func:`attention_forward`'s output.
+
+    Returns
+    -------
+    out : [B, T, C] without W_O's bias;  probs : [B, h, T, T] for the h heads of ``heads``
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x, w_qkv, w_o = rng.normal(size=(1, 3, 4)), rng.normal(size=(4, 12)), rng.normal(size=(4, 4))
+    >>> c_attn, c_proj = {"w": w_qkv, "b": np.zeros(12)}, {"w": w_o, "b": np.zeros(4)}
+    >>> parts = [attention_heads_forward(x, c_attn, c_proj, 2, slice(h, h + 1))[0] for h in (0, 1)]
+    >>> bool(np.allclose(parts[0] + parts[1], attention_forward(x, c_attn, c_proj, 2)[0]))
+    True
+    """
+    b, t, c = x.shape
+    d = c // n_head
+    cols = slice(heads.start * d, heads.stop * d)                   # these heads' columns in Q, K and V
+
+    def project(part: int):                                         # 0, 1, 2: Q, K, V
+        block = slice(part * c + cols.start, part * c + cols.stop)
+        y, _ = linear_forward(x, c_attn["w"][:, block], c_attn["b"][block])  # [B, T, C] -> [B, T, hD]
+        return y.reshape(b, t, -1, d).transpose(0, 2, 1, 3)         # [B, h, T, D]
+
+    q, k, v = project(0), project(1), project(2)
+    q *= 1.0 / math.sqrt(d)
+    y, probs = attend(q, k, v, attention_allowed(t, causal, attention_mask, xp_of(x)))
+    out, _ = linear_forward(merge_heads(y), c_proj["w"][cols])      # [B, T, hD] @ [hD, C] -> [B, T, C]
+    return out, probs
 
 
 # --- MLP ----------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import numpy as np
 from transformer import layers
 from transformer.backend import xp_of
 from transformer.config import TransformerConfig
-from transformer.threads import limit_threads, map_row_groups, split_products
+from transformer.threads import limit_threads, map_row_groups, row_groups, run_parts
 
 
 class BlockCache(NamedTuple):
@@ -133,7 +133,8 @@ def check_inputs(tokens, cfg: TransformerConfig, attention_mask, token_type_ids,
     return tokens, attention_mask, token_type_ids
 
 
-def forward(params: dict, tokens, cfg: TransformerConfig, attention_mask=None, token_type_ids=None, out=None):
+def forward(params: dict, tokens, cfg: TransformerConfig, attention_mask=None, token_type_ids=None, out=None,
+            workers: int = 1):
     """Run the transformer on token ids.
 
     Parameters
@@ -143,6 +144,9 @@ def forward(params: dict, tokens, cfg: TransformerConfig, attention_mask=None, t
     attention_mask : [B, T], 1 for real tokens and 0 for padding (padded keys get no attention)
     token_type_ids : [B, T] segment ids (BERT), zeros when omitted
     out : optional [B, T, V] array to write the logits into (a buffer reused from step to step)
+    workers : threads each block's heads and MLP columns are split over (tensor parallelism, see
+        :func:`attention_step`); for inference: with more than one, the cache serves
+        ``hidden_states`` and ``attentions`` but not :func:`backward`
 
     Returns
     -------
@@ -166,7 +170,7 @@ def forward(params: dict, tokens, cfg: TransformerConfig, attention_mask=None, t
         x, ln_emb_cache = layers.layer_norm_forward(x, **params["ln_emb"], eps=cfg.norm_eps)
     hidden_states, attentions, block_caches = [x], [], []
     for block in params["blocks"]:
-        x, block_cache = block_forward(x, block, cfg, attention_mask)       # [B, T, C] -> [B, T, C]
+        x, block_cache = block_forward(x, block, cfg, attention_mask, workers)  # [B, T, C] -> [B, T, C]
         hidden_states.append(x)
         attentions.append(block_cache.attn.probs)
         block_caches.append(block_cache)
@@ -190,8 +194,9 @@ def infer(params: dict, tokens, cfg: TransformerConfig, attention_mask=None, tok
     A batch's rows are split into ``workers`` groups, each running :func:`forward` on its own rows
     in its own thread (:func:`transformer.threads.map_row_groups`), and the outputs are joined along
     the batch axis; rows never interact in a transformer, so the result is the one-group result. A
-    single row has its weight products split by columns instead (:func:`transformer.threads.split_products`).
-    BLAS runs on one thread per worker. CuPy arrays run whole.
+    single row has each block's heads and MLP columns split over the threads instead (tensor
+    parallelism, :func:`attention_step` and :func:`mlp_step`). BLAS runs on one thread per worker.
+    CuPy arrays run whole.
 
     Examples
     --------
@@ -204,18 +209,18 @@ def infer(params: dict, tokens, cfg: TransformerConfig, attention_mask=None, tok
     xp = xp_of(params["wte"])
     tokens, attention_mask, token_type_ids = check_inputs(tokens, cfg, attention_mask, token_type_ids, xp)
 
-    def run(rows: slice) -> Activations:
+    def run(rows: slice, block_workers: int = 1) -> Activations:
         def part(extra):
             return None if extra is None else xp.asarray(extra)[rows]
-        out, cache = forward(params, tokens[rows], cfg, part(attention_mask), part(token_type_ids))
+        out, cache = forward(params, tokens[rows], cfg, part(attention_mask), part(token_type_ids),
+                             workers=block_workers)
         return Activations(out, cache.hidden_states, cache.attentions)
 
     if xp is not np:
         return run(slice(None))
     with limit_threads(1):                  # small batches too: a busy core stalls BLAS threads
         if tokens.shape[0] == 1:
-            with split_products(workers):
-                return run(slice(None))
+            return run(slice(None), block_workers=workers)
         groups = map_row_groups(run, tokens.shape[0], workers)
     if len(groups) == 1:
         return groups[0]
@@ -229,23 +234,77 @@ def unembedding(params: dict, cfg: TransformerConfig):
     return params["wte"].T if cfg.tied_embeddings else params["lm_head"]["w"]
 
 
-def block_forward(x, block: dict, cfg: TransformerConfig, attention_mask=None):
-    """One transformer block, pre- or post-norm: [B, T, C] -> ([B, T, C], BlockCache)."""
+class HeadGroupsCache(NamedTuple):
+    """:func:`attention_step`'s cache when the heads ran in groups: the probabilities alone (no backward)."""
+
+    probs: object                # [B, H, T, T]
+
+
+def attention_step(x, attn: dict, cfg: TransformerConfig, attention_mask=None, workers: int = 1):
+    """A block's attention: [B, T, C] -> ([B, T, C], cache), its heads split over ``workers`` threads.
+
+    One thread: :func:`transformer.layers.attention_forward`. More: tensor parallelism, as Megatron-LM
+    splits a layer over devices; each thread runs a group of heads
+    (:func:`transformer.layers.attention_heads_forward`) and their outputs are summed. Two hand-offs
+    per block (this and :func:`mlp_step`) instead of one per weight product; for inference on one
+    sequence, whose rows are too few to share out. The cache is then a :class:`HeadGroupsCache`.
+    """
+    if workers == 1:
+        return layers.attention_forward(x, **attn, n_head=cfg.n_head, causal=cfg.causal,
+                                        attention_mask=attention_mask)
+
+    def group(heads: slice):
+        return layers.attention_heads_forward(x, **attn, n_head=cfg.n_head, heads=heads, causal=cfg.causal,
+                                              attention_mask=attention_mask)
+    parts = run_parts(group, row_groups(cfg.n_head, workers))
+    out = parts[0][0]
+    for more, _ in parts[1:]:
+        out += more                                                         # the groups' shares of W_O
+    out += attn["c_proj"]["b"]
+    return out, HeadGroupsCache(xp_of(x).concatenate([probs for _, probs in parts], axis=1))
+
+
+def mlp_step(x, mlp: dict, cfg: TransformerConfig, workers: int = 1):
+    """A block's MLP: [B, T, C] -> ([B, T, C], cache), its inner columns split over ``workers`` threads.
+
+    Each thread takes a slice of the F inner units: those columns of the first weight (views, no
+    copy), GELU, and the same rows of the second; the slices' outputs sum to the whole (tensor
+    parallelism, see :func:`attention_step`). With more than one worker the cache is None.
+    """
+    if workers == 1:
+        return layers.mlp_forward(x, **mlp, gelu=cfg.gelu)
+    c_fc, c_proj = mlp["c_fc"], mlp["c_proj"]
+
+    def columns(inner: slice):                                              # [B, T, C] -> [B, T, C]
+        return layers.mlp_forward(x, {"w": c_fc["w"][:, inner], "b": c_fc["b"][inner]},
+                                  {"w": c_proj["w"][inner], "b": None}, gelu=cfg.gelu)[0]
+    parts = run_parts(columns, row_groups(cfg.n_inner, workers))
+    out = parts[0]
+    for more in parts[1:]:
+        out += more
+    out += c_proj["b"]
+    return out, None
+
+
+def block_forward(x, block: dict, cfg: TransformerConfig, attention_mask=None, workers: int = 1):
+    """One transformer block, pre- or post-norm: [B, T, C] -> ([B, T, C], BlockCache).
+
+    ``workers`` > 1 splits its attention heads and MLP columns over threads (inference only, see
+    :func:`attention_step`).
+    """
     eps = cfg.norm_eps
     if cfg.norm == "pre":
         h, ln_1 = layers.layer_norm_forward(x, **block["ln_1"], eps=eps)
-        a, attn = layers.attention_forward(h, **block["attn"], n_head=cfg.n_head, causal=cfg.causal,
-                                           attention_mask=attention_mask)
+        a, attn = attention_step(h, block["attn"], cfg, attention_mask, workers)
         x, _ = layers.residual_forward(x, a)                                 # x + attn(ln_1(x))
         h, ln_2 = layers.layer_norm_forward(x, **block["ln_2"], eps=eps)
-        m, mlp = layers.mlp_forward(h, **block["mlp"], gelu=cfg.gelu)
+        m, mlp = mlp_step(h, block["mlp"], cfg, workers)
         x, _ = layers.residual_forward(x, m)                                 # x + mlp(ln_2(x))
     else:
-        a, attn = layers.attention_forward(x, **block["attn"], n_head=cfg.n_head, causal=cfg.causal,
-                                           attention_mask=attention_mask)
+        a, attn = attention_step(x, block["attn"], cfg, attention_mask, workers)
         x, _ = layers.residual_forward(x, a)
         x, ln_1 = layers.layer_norm_forward(x, **block["ln_1"], eps=eps)    # ln_1(x + attn(x))
-        m, mlp = layers.mlp_forward(x, **block["mlp"], gelu=cfg.gelu)
+        m, mlp = mlp_step(x, block["mlp"], cfg, workers)
         x, _ = layers.residual_forward(x, m)
         x, ln_2 = layers.layer_norm_forward(x, **block["ln_2"], eps=eps)    # ln_2(x + mlp(x))
     return x, BlockCache(ln_1, attn, ln_2, mlp)
@@ -284,6 +343,9 @@ def backward(dout, cache: ForwardCache, params: dict, cfg: TransformerConfig) ->
     [B, T, V] with an lm_head, else d(hidden states) [B, T, C]. A tied W_E receives both its
     contributions: from the unembedding and from the token lookup.
     """
+    if any(isinstance(block.attn, HeadGroupsCache) for block in cache.blocks):
+        raise ValueError("this cache comes from a forward split over threads (workers > 1), which keeps no "
+                         "backward state: run forward with workers=1 for gradients")
     grads = {}
     dx = dout
     if cfg.lm_head:

@@ -26,11 +26,8 @@ import contextlib
 import itertools
 import logging
 import os
-import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-
-import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +44,6 @@ SPLIT_AFTER_S = 0.0002
 
 _controller = None
 _pool: ThreadPoolExecutor | None = None
-_local = threading.local()                 # this thread's split_products setting
 
 
 def cpu_count() -> int:
@@ -153,8 +149,8 @@ def workers_for(flops: float) -> int:
     """Threads a batch whose largest product takes ``flops`` operations should be split over.
 
     1 when that product is small (see :data:`SPLIT_AFTER_S`), otherwise one per core. A batch
-    of several rows is split into row groups (:func:`map_row_groups`), a single row's products into
-    column parts (:func:`split_products`).
+    of several rows is split into row groups (:func:`map_row_groups`), a single row's blocks into
+    groups of heads and MLP columns (:func:`transformer.model.attention_step`).
 
     Examples
     --------
@@ -220,43 +216,3 @@ def map_row_groups(fn: Callable[[slice], object], n_rows: int, workers: int) -> 
     [(0, 5), (5, 10)]
     """
     return run_parts(fn, row_groups(n_rows, workers))
-
-
-@contextlib.contextmanager
-def split_products(workers: int) -> Iterator[int]:
-    """Within the block, :func:`matmul` calls made by this thread split their columns into ``workers``
-    parts run side by side (:func:`run_parts`); yields ``workers``.
-
-    For one sequence, which has no rows to share out: each weight product is cut into column blocks
-    instead. Other threads (the parts' own among them) keep whole products, so nothing splits twice.
-    """
-    previous = getattr(_local, "product_workers", 1)
-    _local.product_workers = workers
-    try:
-        yield workers
-    finally:
-        _local.product_workers = previous
-
-
-def matmul(x, w):
-    """``x @ w`` for [N, K] @ [K, M] -> [N, M], cut into column parts under :func:`split_products`.
-
-    Arrays other than numpy's (CuPy) always multiply whole.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> x, w = np.arange(6.0).reshape(2, 3), np.arange(12.0).reshape(3, 4)
-    >>> with split_products(2):
-    ...     bool((matmul(x, w) == x @ w).all())
-    True
-    """
-    workers = getattr(_local, "product_workers", 1)
-    if workers == 1 or type(x) is not np.ndarray or w.shape[1] < 2 * workers:
-        return x @ w
-    out = np.empty((x.shape[0], w.shape[1]), dtype=np.result_type(x, w))
-
-    def columns(cols: slice) -> None:
-        np.matmul(x, w[:, cols], out=out[:, cols])                 # [N, K] @ [K, m] -> [N, m] in place
-    run_parts(columns, row_groups(w.shape[1], workers))
-    return out
