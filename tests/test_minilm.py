@@ -16,7 +16,7 @@ from embedspace.encoders import check_layer, load_encoder
 from transformer.checkpoint import flatten
 from transformer.config import PRESETS
 from transformer.minilm_files import ChecksumMismatch, ModelNotFound, find_minilm_dir
-from transformer.model import forward, init_params
+from transformer.model import forward, infer, init_params
 from transformer.pretrained import IGNORED, config_from_json, load_minilm, name_map, params_from_state
 from transformer.wordpiece import WordPiece
 
@@ -206,6 +206,18 @@ def test_every_layers_attentions_match_the_reference(ours, reference):
     for layer, probs in enumerate(ours.attentions):                     # [B, H, T, T]
         diff = np.abs(probs - reference["attentions"][layer]).transpose(0, 2, 1, 3)[real].max()
         assert diff <= TOLERANCE, f"layer {layer}: max |difference| {diff:.2e}"
+
+
+@pytest.mark.minilm
+def test_one_sentence_split_over_threads_matches_the_reference(minilm, reference):
+    cfg, params = minilm
+    for k, mask in enumerate(reference["attention_mask"]):
+        n = int(mask.sum())
+        split = infer(params, reference["input_ids"][k, :n].astype(np.int64), cfg, workers=2)  # heads, MLP columns
+        for layer, hidden in enumerate(split.hidden_states):
+            assert np.abs(hidden[0] - reference["hidden_states"][layer, k, :n]).max() <= TOLERANCE, (k, layer)
+        for layer, probs in enumerate(split.attentions):
+            assert np.abs(probs[0] - reference["attentions"][layer, k, :, :n, :n]).max() <= TOLERANCE, (k, layer)
 
 
 @pytest.mark.minilm
