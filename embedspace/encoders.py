@@ -124,7 +124,7 @@ class Encoder:
         L+1 arrays [B, T, C] and ``attentions`` L arrays [B, H, T, T].
 
         Unless the batch is tiny it runs on every core (see :func:`transformer.model.infer`): several
-        texts in row groups side by side, one text with its weight products split by columns.
+        texts in row groups side by side, one text with its attention heads and MLP columns split.
         """
         from transformer.model import infer
         from transformer.threads import matmul_flops, workers_for

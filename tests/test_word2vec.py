@@ -147,3 +147,17 @@ def test_shipped_accuracy_on_one_section_is_what_meta_records(tmp_path):
     meta = json.loads((SHIPPED / "meta.json").read_text(encoding="utf-8"))
     result = analogy_accuracy(load_shipped(SHIPPED), family, restrict_vocab=30000)
     assert round(result["accuracy"], 4) == meta["evaluation"]["sections"]["family"]
+
+
+def test_a_seeded_one_worker_training_is_the_same_in_every_process():
+    """gensim 4 seeds its vectors from numpy's generator, not Python's salted string hash: no PYTHONHASHSEED needed."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import hashlib\nfrom embedspace.word2vec import train_word2vec\n"
+              f"space = train_word2vec({SENTENCES[:4]!r} * 25, **{TINY!r})\n"
+              "print(hashlib.sha256(space.vectors.tobytes()).hexdigest(), space.index_to_key)")
+    runs = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    assert len(runs) == 1 and "the" in runs.pop()
