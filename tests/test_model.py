@@ -79,6 +79,16 @@ def test_lm_loss_gradients_match_finite_differences():
         assert_close(dict(leaves(grads))[name], numeric, name=name)
 
 
+def assert_infer_equals_one_pass(params, tokens, cfg, workers, extra):
+    """``infer`` on ``workers`` threads gives :func:`forward`'s output, hidden states and attentions."""
+    out, cache = forward(params, tokens, cfg, **extra)
+    split = infer(params, tokens, cfg, workers=workers, **extra)
+    np.testing.assert_allclose(split.out, out, rtol=1e-12, atol=1e-12)
+    for mine, whole in zip(split.hidden_states + split.attentions, cache.hidden_states + cache.attentions,
+                           strict=True):
+        np.testing.assert_allclose(mine, whole, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("case", list(CASES))
 @pytest.mark.parametrize("workers", [2, 3])
 def test_inference_in_row_groups_equals_one_pass(case, workers):
@@ -86,12 +96,7 @@ def test_inference_in_row_groups_equals_one_pass(case, workers):
     params = random_params(cfg)
     tokens = np.array([[1, 4, 4, 9], [0, 10, 3, 4], [5, 5, 2, 1]])
     extra = {name: np.vstack([value, value[:1]]) for name, value in extra.items()}   # a mask row per token row
-    out, cache = forward(params, tokens, cfg, **extra)
-    split = infer(params, tokens, cfg, workers=workers, **extra)
-    np.testing.assert_allclose(split.out, out, rtol=1e-12, atol=1e-12)
-    for mine, whole in zip(split.hidden_states + split.attentions, cache.hidden_states + cache.attentions,
-                           strict=True):
-        np.testing.assert_allclose(mine, whole, rtol=1e-12, atol=1e-12)
+    assert_infer_equals_one_pass(params, tokens, cfg, workers, extra)
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -102,12 +107,7 @@ def test_one_row_in_groups_of_heads_and_mlp_columns_equals_one_pass(case, worker
     params = random_params(cfg)
     tokens = np.array([1, 4, 4, 9])
     extra = {name: value[0] for name, value in extra.items()}
-    out, cache = forward(params, tokens, cfg, **extra)
-    split = infer(params, tokens, cfg, workers=workers, **extra)
-    np.testing.assert_allclose(split.out, out, rtol=1e-12, atol=1e-12)
-    for mine, whole in zip(split.hidden_states + split.attentions, cache.hidden_states + cache.attentions,
-                           strict=True):
-        np.testing.assert_allclose(mine, whole, rtol=1e-12, atol=1e-12)
+    assert_infer_equals_one_pass(params, tokens, cfg, workers, extra)
 
 
 def test_a_forward_split_over_threads_refuses_backward():
