@@ -257,10 +257,7 @@ def attention_step(x, attn: dict, cfg: TransformerConfig, attention_mask=None, w
         return layers.attention_heads_forward(x, **attn, n_head=cfg.n_head, heads=heads, causal=cfg.causal,
                                               attention_mask=attention_mask)
     parts = run_parts(group, row_groups(cfg.n_head, workers))
-    out = parts[0][0]
-    for more, _ in parts[1:]:
-        out += more                                                         # the groups' shares of W_O
-    out += attn["c_proj"]["b"]
+    out = sum_of_shares([share for share, _ in parts], attn["c_proj"]["b"])   # the groups' shares of W_O
     return out, HeadGroupsCache(xp_of(x).concatenate([probs for _, probs in parts], axis=1))
 
 
@@ -278,12 +275,16 @@ def mlp_step(x, mlp: dict, cfg: TransformerConfig, workers: int = 1):
     def columns(inner: slice):                                              # [B, T, C] -> [B, T, C]
         return layers.mlp_forward(x, {"w": c_fc["w"][:, inner], "b": c_fc["b"][inner]},
                                   {"w": c_proj["w"][inner], "b": None}, gelu=cfg.gelu)[0]
-    parts = run_parts(columns, row_groups(cfg.n_inner, workers))
-    out = parts[0]
-    for more in parts[1:]:
+    return sum_of_shares(run_parts(columns, row_groups(cfg.n_inner, workers)), c_proj["b"]), None
+
+
+def sum_of_shares(shares: list, bias):
+    """The threads' shares of a layer's output summed, plus the layer's bias, in the first share's array."""
+    out = shares[0]
+    for more in shares[1:]:
         out += more
-    out += c_proj["b"]
-    return out, None
+    out += bias
+    return out
 
 
 def block_forward(x, block: dict, cfg: TransformerConfig, attention_mask=None, workers: int = 1):
