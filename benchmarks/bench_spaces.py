@@ -111,8 +111,9 @@ def row(name: str, ours: tuple[float, float], reference: tuple[float, float] | N
               "reference": None if reference is None else round(reference[0], 3),
               "ratio": round(reference[0] / ours[0], 2) if reference else None, "goal": goal,
               "cpu_ours": round(ours[1], 3)}
-    if reference is not None:
-        result.update(cpu_reference=round(reference[1], 3), cpu_ratio=round(reference[1] / ours[1], 2))
+    if reference is not None:   # a CPU time below the clock's resolution reads 0: no ratio then
+        result.update(cpu_reference=round(reference[1], 3),
+                      cpu_ratio=round(reference[1] / ours[1], 2) if ours[1] > 0 else None)
     return {**result, **extra}
 
 
