@@ -30,4 +30,4 @@ bench: install
 	$(PY) -m benchmarks
 
 lint: install
-	$(VENV)/bin/ruff check embedspace transformer cli tests benchmarks
+	$(VENV)/bin/ruff check embedspace transformer runtime cli tests benchmarks data

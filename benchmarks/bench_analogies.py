@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from embedspace.analogy import analogy, search
-from embedspace.evaluate import FoldedVocabulary, evaluate_analogies, exclusions, read_analogies
+from embedspace.analysis.analogy import analogy, search
+from embedspace.analysis.evaluate import FoldedVocabulary, evaluate_analogies, exclusions, read_analogies
 from embedspace.space import Space
-from transformer.threads import blas_threads_for, cpu_count, limit_threads, matmul_bytes, matmul_flops
+from runtime.threads import blas_threads_for, cpu_count, limit_threads, matmul_bytes, matmul_flops
 
 
 def best_time(function, repeat: int = 3) -> float:

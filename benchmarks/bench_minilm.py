@@ -62,7 +62,7 @@ def batches(encoder, sentences: list[str], batch_size: int = 32) -> list:
 
 def weight_products(encoder, batch_list):
     """A function running only the forward's weight products on ``batch_list``, split as the encoder splits them."""
-    from transformer.threads import map_row_groups, matmul_flops, workers_for
+    from runtime.threads import map_row_groups, matmul_flops, workers_for
 
     cfg, blocks = encoder.cfg, encoder.params["blocks"]
 
@@ -143,7 +143,7 @@ def torch_runners(torch, model, batch_list, one) -> dict:
 
 
 def run(quick: bool = False) -> list[dict]:
-    from embedspace.encoders import load_encoder
+    from embedspace.contextual.encoders import load_encoder
 
     encoder = load_encoder("minilm")
     sentences = make_sentences(100 if quick else 1000)

@@ -15,8 +15,8 @@ import time
 
 import numpy as np
 
+from runtime.threads import cpu_count
 from transformer.config import TransformerConfig
-from transformer.threads import cpu_count
 from transformer.train import TrainConfig, train
 
 CFG = TransformerConfig(vocab_size=4096, n_ctx=64, n_embd=128, n_head=4, n_layer=4)

@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from cli.common import echo_json, echo_table, json_option, open_space, space_options, topn_option
+from embedspace.paths import wordlists_dir
 
-WORDLISTS = Path(__file__).resolve().parent.parent / "data" / "wordlists"
+WORDLISTS = wordlists_dir()
 
 
 def restrict_option(command):
@@ -50,7 +51,7 @@ def calc_command(expression: str, space: str | None, topn: int, restrict_vocab: 
 
         embedspace calc "king - man + woman" --space minilm --topn 5
     """
-    from embedspace.arithmetic import calc
+    from embedspace.analysis.arithmetic import calc
 
     answers = calc(open_space(space), expression, topn, restrict_vocab, exclude_inputs=not keep_inputs)
     echo_answers(answers, as_json)
@@ -79,8 +80,8 @@ def analogy_command(words: tuple[str, ...], positive: tuple[str, ...], negative:
 
         embedspace analogy king man woman --space minilm --method mul
     """
-    from embedspace.analogy import most_similar_cosmul
-    from embedspace.arithmetic import most_similar
+    from embedspace.analysis.analogy import most_similar_cosmul
+    from embedspace.analysis.arithmetic import most_similar
 
     if words and (positive or negative):
         raise click.UsageError("give three WORDS or --positive/--negative, not both")
@@ -109,7 +110,7 @@ def similarity_command(first: str, second: str, space: str | None, as_json: bool
 
         embedspace similarity cat dog --space minilm
     """
-    from embedspace.arithmetic import similarity
+    from embedspace.analysis.arithmetic import similarity
 
     score = similarity(open_space(space), first, second)
     if as_json:
@@ -131,7 +132,7 @@ def odd_one_out_command(words: tuple[str, ...], space: str | None, as_json: bool
 
         embedspace odd-one-out breakfast lunch dinner cereal --space minilm
     """
-    from embedspace.arithmetic import rank_by_centrality
+    from embedspace.analysis.arithmetic import rank_by_centrality
 
     ranked = rank_by_centrality(open_space(space), list(words))
     if as_json:
@@ -177,7 +178,7 @@ def probe_command(words: tuple[str, ...], direction: str | None, pairs_file: str
 
         embedspace probe --direction "cats - cat" one two three four --space minilm
     """
-    from embedspace import probes
+    from embedspace.analysis import probes
 
     if (direction is None) == (pairs_file is None):
         raise click.UsageError("give either --direction EXPR or --pairs FILE")
@@ -268,7 +269,7 @@ def evaluate_analogies_command(file: str | None, method: str, restrict_vocab: in
         embedspace evaluate analogies --space minilm
         embedspace evaluate analogies data/wordlists/demo_analogies.txt --space minilm
     """
-    from embedspace.evaluate import evaluate_analogies
+    from embedspace.analysis.evaluate import evaluate_analogies
 
     opened = open_space(space)
     methods = ["add", "mul"] if method == "both" else [method]
@@ -336,7 +337,7 @@ def evaluate_similarity_command(files: tuple[str, ...], restrict_vocab: int, cas
 
         embedspace evaluate similarity simlex999 wordsim353 --space minilm
     """
-    from embedspace.evaluate import evaluate_similarity
+    from embedspace.analysis.evaluate import evaluate_similarity
 
     opened = open_space(space)
     rows = []

@@ -58,7 +58,7 @@ def load_options(command):
 
     They are not passed to the command: call ``open_space(spec)``, which applies them.
     """
-    from embedspace.formats import FORMATS
+    from embedspace.io.formats import FORMATS
 
     options = [
         click.option("--limit", type=click.IntRange(1), default=None, metavar="N", expose_value=False,
@@ -87,7 +87,7 @@ def open_space(spec):
 
     Reading a large vector file (not its cache) shows a progress bar on stderr.
     """
-    from embedspace.sources import default_space_name, load_space
+    from embedspace.io.registry import default_space_name, load_space
 
     ctx = click.get_current_context(silent=True)
     options = dict(ctx.meta.get(LOAD_OPTIONS, {})) if ctx is not None else {}

@@ -38,8 +38,8 @@ def train_word2vec_command(corpus_file: str, out_dir: str, dims: int, window: in
         embedspace neighbors king --space my-w2v
     """
     from embedspace import Space
-    from embedspace.corpus import TokenizedLines
-    from embedspace.word2vec import analogy_accuracy, save_shipped, to_shipped, train_model
+    from embedspace.training.corpus import TokenizedLines
+    from embedspace.training.word2vec import analogy_accuracy, save_shipped, to_shipped, train_model
 
     params = {"vector_size": dims, "window": window, "epochs": epochs, "min_count": min_count, "negative": negative,
               "sample": sample, "sg": int(sg), "workers": workers, "seed": seed}

@@ -33,7 +33,7 @@ def tokens_command(text: str, model: str, as_json: bool) -> None:
         embedspace tokens "Tokenization is unbelievably fun" --model minilm
         embedspace tokens "the cat sat on the mat" --model mini --json
     """
-    from embedspace.encoders import load_encoder
+    from embedspace.contextual.encoders import load_encoder
 
     batch = load_encoder(model).encode([text])
     rows = list(zip(range(len(batch.tokens[0])), batch.tokens[0], batch.ids[0].tolist()))
@@ -76,7 +76,7 @@ def embed_command(texts: tuple[str, ...], file: Path | None, model: str, per_tok
         embedspace embed "The car is blue" "A red automobile" --model minilm
         embedspace embed "a fashion model" --tokens --layer 3 --json
     """
-    from embedspace.encoders import BATCH_SIZE, check_layer, load_encoder
+    from embedspace.contextual.encoders import BATCH_SIZE, check_layer, load_encoder
 
     found = read_texts(texts, file)
     encoder = load_encoder(model)
@@ -145,13 +145,13 @@ def attention_command(text: str, model: str, layer: int, head: int, out: Path | 
         embedspace attention "The car is blue" --model minilm --layer 1 --head 0
         embedspace attention "The car is blue" --layer -1 --head 3 --out attention.png
     """
-    from embedspace.encoders import check_layer, load_encoder
+    from embedspace.contextual.encoders import check_layer, load_encoder
 
     encoder = load_encoder(model)
     block = check_layer(layer, encoder.n_layer, first=1)
     tokens, weights = encoder.attention(text, block, head)
     if out is not None:
-        from embedspace.plots import plot_attention, save_figure
+        from embedspace.viz.plots import plot_attention, save_figure
 
         ax = plot_attention(weights, tokens, title=f"{model}: layer {block}, head {head} on {shorten(text, 40)!r}")
         click.echo(f"wrote {save_figure(ax, out)}", err=True)

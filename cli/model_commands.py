@@ -46,7 +46,7 @@ def params_command(preset, vocab, ctx, n_embd, n_layer, n_head, n_inner, untied,
 
         embedspace params --n-embd 256 --n-layer 8 --n-head 8 --vocab 16000 --ctx 128 --json
     """
-    from embedspace.mini import PRESETS, PUBLISHED_TOTALS, TransformerConfig, count_params
+    from embedspace.training.mini import PRESETS, PUBLISHED_TOTALS, TransformerConfig, count_params
 
     base = PRESETS[preset or "gpt2"].to_dict()
     changes = {"vocab_size": vocab, "n_ctx": ctx, "n_embd": n_embd, "n_layer": n_layer, "n_head": n_head,
@@ -106,7 +106,7 @@ def train_mini_command(corpus, out, run_dir, resume, device, steps, batch_size, 
 
         embedspace train-mini --resume mini.run --out mini
     """
-    from embedspace.mini import TrainConfig, TransformerConfig, train_mini
+    from embedspace.training.mini import TrainConfig, TransformerConfig, train_mini
 
     if corpus is None and resume is None:
         raise click.UsageError("give --corpus FILE (or --resume CHECKPOINT)")
@@ -145,7 +145,8 @@ def next_command(text, more_temperatures, temperature, top_k, model_dir, as_json
 
         embedspace next "once upon a time there was a" --temperature 0.5 1 2
     """
-    from embedspace.mini import load_mini_model, next_token_table
+    from embedspace.contextual.generation import next_token_table
+    from embedspace.io.mini_model import load_mini_model
 
     temperatures = [*temperature, *more_temperatures] or [1.0]
     if any(t < 0 for t in temperatures):
@@ -181,7 +182,8 @@ def generate_command(prompt, temperature, max_tokens, top_k, seed, model_dir, as
 
         embedspace generate "the king said" --temperature 0.8 --max-tokens 20 --seed 1
     """
-    from embedspace.mini import generate_text, join_text, load_mini_model
+    from embedspace.contextual.generation import generate_text, join_text
+    from embedspace.io.mini_model import load_mini_model
 
     text = generate_text(load_mini_model(model_dir), prompt, max_tokens, temperature, top_k, seed)
     if as_json:

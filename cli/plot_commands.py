@@ -80,9 +80,9 @@ def plot_command(words: tuple[str, ...], method: str, axes: tuple[str, ...], dim
         embedspace plot king queen man woman prince princess --dims 3 --out royals.png
         embedspace plot italy germany rome berlin hitler mussolini --method axes --axes "italy - germany" "hitler - germany" --out axes.png
     """
-    from embedspace.export import write_coordinates_csv
-    from embedspace.plots import plot_points, save_figure
-    from embedspace.projections import project
+    from embedspace.io.export import write_coordinates_csv
+    from embedspace.viz.plots import plot_points, save_figure
+    from embedspace.viz.projections import project
 
     if method == "axes" and not 2 <= len(axes) <= 3:
         raise click.UsageError("--method axes needs 2 or 3 axes: --axes \"italy - germany\" \"hitler - germany\"")
@@ -123,7 +123,7 @@ def plot_analogy_command(a: str, b: str, c: str, expected: str | None, title: st
 
         embedspace plot-analogy king man woman --expected queen --out analogy.png
     """
-    from embedspace.plots import plot_analogy, save_figure
+    from embedspace.viz.plots import plot_analogy, save_figure
 
     ax = plot_analogy(open_space(space), a, b, c, expected=expected, title=title)
     save_figure(ax, out)
@@ -149,8 +149,8 @@ def plot_probe_command(words: tuple[str, ...], direction: str, measure: str, tit
 
         embedspace plot-probe --direction "cats - cat" dog dogs car cars child children --out plural.png
     """
-    from embedspace.plots import plot_probe, save_figure
-    from embedspace.probes import direction_from_expression, score
+    from embedspace.analysis.probes import direction_from_expression, score
+    from embedspace.viz.plots import plot_probe, save_figure
 
     opened = open_space(space)
     words = list(dict.fromkeys(words))
@@ -178,7 +178,7 @@ def export_projector_command(directory: Path, words_file: Path | None, space: st
 
         embedspace export-projector --space word2vec --limit 5000 projector/
     """
-    from embedspace.export import export_projector
+    from embedspace.io.export import export_projector
 
     opened = open_space(space)
     words, groups = read_word_list(words_file) if words_file is not None else (None, None)

@@ -28,7 +28,7 @@ def spaces_command(as_json: bool) -> None:
 
         embedspace spaces --json
     """
-    from embedspace.sources import known_spaces
+    from embedspace.io.registry import known_spaces
 
     infos = known_spaces()
     if as_json:
@@ -101,7 +101,7 @@ def convert_command(source: str, dest: str) -> None:
 
         embedspace convert GoogleNews-vectors-negative300.bin news --limit 500000
     """
-    from embedspace.sources import save_format, save_space
+    from embedspace.io.registry import save_format, save_space
 
     save_format(dest)  # an unknown suffix fails before the space is read
     opened = open_space(source)

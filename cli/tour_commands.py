@@ -27,8 +27,8 @@ def context(sentences, word, model, layers, topn, plot, as_json):
 
         embedspace context "a machine learning model" "a fashion model" --word model --plot drift.png
     """
-    from embedspace.contextual import compare_contexts
-    from embedspace.encoders import load_encoder
+    from embedspace.contextual.compare import compare_contexts
+    from embedspace.contextual.encoders import load_encoder
 
     result = compare_contexts(load_encoder(model), sentences, word, layers=layers or None, topn=topn)
     if plot:
@@ -43,7 +43,7 @@ def context(sentences, word, model, layers, topn, plot, as_json):
 
 def save_drift_plot(result, path: str) -> None:
     """The layer-drift chart of a comparison, written to ``path``."""
-    from embedspace.plots import plot_layer_drift, save_figure
+    from embedspace.viz.plots import plot_layer_drift, save_figure
 
     ax = plot_layer_drift(result.layer_drift(), title=f"'{result.word}' in context ({result.model}): cosine by layer")
     save_figure(ax, path)
@@ -81,7 +81,7 @@ def tour(out_dir):
 
         embedspace tour --out tour && open tour/report.html
     """
-    from embedspace.tour import run_tour
+    from embedspace.tour.run import run_tour
 
     def progress(step: int, total: int, title: str) -> None:
         if title != "done":

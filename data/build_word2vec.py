@@ -27,7 +27,8 @@ import tarfile
 import time
 from pathlib import Path
 
-from embedspace.corpus import (
+from embedspace.space import Space
+from embedspace.training.corpus import (
     corpus_dir,
     dedupe,
     read_gcide,
@@ -37,15 +38,14 @@ from embedspace.corpus import (
     shakespeare_files,
     tokenize,
 )
-from embedspace.space import Space
-from embedspace.word2vec import (
+from embedspace.training.word2vec import (
     analogy_accuracy,
     load_shipped,
     save_shipped,
     to_shipped,
     train_model,
 )
-from transformer.atomic import atomic_file
+from runtime.files import atomic_file
 
 log = logging.getLogger("build_word2vec")
 

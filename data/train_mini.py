@@ -23,12 +23,13 @@ import sys
 import time
 from pathlib import Path
 
-from embedspace.corpus import corpus_dir
 from embedspace.errors import EmbedspaceError
-from embedspace.mini import META_FILE, TrainConfig, load_mini_model, mini_space, train_mini
-from embedspace.sources import load_space
+from embedspace.io.mini_model import META_FILE, load_mini_model, mini_space
+from embedspace.io.registry import load_space
 from embedspace.space import Space
-from embedspace.word2vec import analogy_accuracy
+from embedspace.training.corpus import corpus_dir
+from embedspace.training.mini import TrainConfig, train_mini
+from embedspace.training.word2vec import analogy_accuracy
 from transformer.config import PRESETS
 
 HERE = Path(__file__).resolve().parent

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from embedspace.errors import UnknownKeyError
-from transformer.threads import blas_threads_for, matmul_bytes, matmul_flops
+from runtime.threads import blas_threads_for, matmul_bytes, matmul_flops
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +214,7 @@ class Space:
 
         Queries need not be unit length; their own norm is divided out. Once the row norms are
         known this is one matrix product over the rows, on the BLAS threads
-        :func:`transformer.threads.blas_threads_for` grants it. The first full query on a fresh
+        :func:`runtime.threads.blas_threads_for` grants it. The first full query on a fresh
         space instead walks cache-sized chunks and computes the norms in the same pass, so a
         memory-mapped matrix is read once and no [V, D] temporary exists.
         """

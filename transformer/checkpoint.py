@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from transformer.atomic import default_file_mode
+from runtime.files import default_file_mode
 from transformer.backend import asnumpy
 from transformer.config import TransformerConfig
 

@@ -18,10 +18,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from runtime.threads import limit_threads, map_row_groups, row_groups, run_parts
 from transformer import layers
 from transformer.backend import xp_of
 from transformer.config import TransformerConfig
-from transformer.threads import limit_threads, map_row_groups, row_groups, run_parts
 
 
 class BlockCache(NamedTuple):
@@ -192,7 +192,7 @@ def infer(params: dict, tokens, cfg: TransformerConfig, attention_mask=None, tok
     """:func:`forward` for inference, run on ``workers`` threads (CPU).
 
     A batch's rows are split into ``workers`` groups, each running :func:`forward` on its own rows
-    in its own thread (:func:`transformer.threads.map_row_groups`), and the outputs are joined along
+    in its own thread (:func:`runtime.threads.map_row_groups`), and the outputs are joined along
     the batch axis; rows never interact in a transformer, so the result is the one-group result. A
     single row has each block's heads and MLP columns split over the threads instead (tensor
     parallelism, :func:`attention_step` and :func:`mlp_step`). BLAS runs on one thread per worker.
@@ -387,7 +387,7 @@ def lm_loss(params: dict, tokens, targets, cfg: TransformerConfig, with_grads: b
     tokens, targets : int arrays [B, T]; ``targets`` is usually ``tokens`` shifted by one
     workspace : a dict kept between calls, where the [B, T, V] logits buffer is reused (training
         loops pass one: the largest array of a step is then allocated once)
-    workers : row groups computed side by side (see :func:`transformer.threads.map_row_groups`);
+    workers : row groups computed side by side (see :func:`runtime.threads.map_row_groups`);
         the loss and gradients are the groups' sums weighted by their share of the rows, equal to
         the one-group result up to float rounding. CuPy arrays run as one group.
 

@@ -24,11 +24,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from runtime.memory import keep_freed_memory
+from runtime.threads import limit_threads, matmul_flops, threads_for
 from transformer import checkpoint
-from transformer.backend import get_xp, keep_freed_memory, to_device, xp_of
+from transformer.backend import get_xp, to_device, xp_of
 from transformer.config import TransformerConfig
 from transformer.model import init_params, lm_loss
-from transformer.threads import limit_threads, matmul_flops, threads_for
 
 log = logging.getLogger(__name__)
 
@@ -241,7 +242,7 @@ def train(cfg: TransformerConfig | None, train_tokens, val_tokens, tc: TrainConf
     resume : a checkpoint folder or a run folder to continue from
     params : starting parameters (default: :func:`~transformer.model.init_params` with ``tc.seed``)
     device : "cpu" or "cuda" (see :mod:`transformer.backend`)
-    threads : CPU threads (default: :func:`transformer.threads.threads_for` the largest product of a
+    threads : CPU threads (default: :func:`runtime.threads.threads_for` the largest product of a
         step: one thread for small models, every core for large ones). Each step's batch is split into
         this many row groups computed side by side, BLAS on one thread each (see ``lm_loss``'s ``workers``)
     callback : called with a :class:`Progress` after every step

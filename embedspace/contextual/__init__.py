@@ -1,0 +1,1 @@
+"""Contextual vectors: encoders (MiniLM, mini), static vs contextual comparison, generation."""

@@ -1,0 +1,64 @@
+"""Next tokens and generated text from our mini GPT: the temperature demo of the chapter."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from embedspace.io.mini_model import MiniModel
+from transformer.generate import distribution, generate, next_token_logits, top_k
+from transformer.word_tokenizer import PUNCTUATION_NO_SPACE_BEFORE
+
+
+def encode_prompt(model: MiniModel, text: str) -> list[int]:
+    """``<bos>`` and the prompt's ids; an empty prompt is a ValueError."""
+    ids = model.tokenizer.encode(text)
+    if not ids:
+        raise ValueError("the prompt has no words")
+    return [model.tokenizer.bos_id, *ids]
+
+
+def special_ids(model: MiniModel) -> list[int]:
+    """Ids never offered as a next word: ``<unk>`` and ``<bos>``."""
+    return [model.tokenizer.unk_id, model.tokenizer.bos_id]
+
+
+def next_token_table(model: MiniModel, text: str, temperatures: Iterable[float], k: int = 10) -> list[dict]:
+    """The ``k`` likeliest next tokens after ``text`` and their probability at each temperature.
+
+    The ranking is the logits' (the same at every T > 0); T = 0 gives the first all the mass.
+
+    Returns
+    -------
+    ``[{"temperature": T, "tokens": [{"token", "id", "probability"}, ...]}, ...]``
+    """
+    logits = next_token_logits(model.params, model.cfg, encode_prompt(model, text))
+    ranked = [i for i, _ in top_k(distribution(logits, 1.0, suppress=special_ids(model)), k)]  # by logit
+    table = []
+    for temperature in temperatures:
+        probs = distribution(logits, temperature, suppress=special_ids(model))
+        rows = [{"token": model.tokenizer.id_to_token[i], "id": i, "probability": float(probs[i])} for i in ranked]
+        table.append({"temperature": float(temperature), "tokens": rows})
+    return table
+
+
+def generate_text(model: MiniModel, prompt: str, max_tokens: int = 30, temperature: float = 1.0,
+                  k: int | None = 40, seed: int | None = 0) -> str:
+    """The prompt's continuation (new words only), deterministic for a seed; stops at ``<eos>``."""
+    ids = generate(model.params, model.cfg, encode_prompt(model, prompt), max_tokens, temperature, k, seed,
+                   suppress=special_ids(model), stop_id=model.tokenizer.eos_id)
+    if ids and ids[-1] == model.tokenizer.eos_id:
+        ids = ids[:-1]
+    return model.tokenizer.decode(ids)
+
+
+def join_text(prompt: str, continuation: str) -> str:
+    """Prompt and continuation as one text, with no space before closing punctuation.
+
+    Examples
+    --------
+    >>> join_text("the king said", ", where is he?")
+    'the king said, where is he?'
+    """
+    if not continuation:
+        return prompt
+    glue = "" if continuation[0] in PUNCTUATION_NO_SPACE_BEFORE else " "
+    return f"{prompt.rstrip()}{glue}{continuation}"

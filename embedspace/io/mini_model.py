@@ -1,0 +1,102 @@
+"""Our own mini GPT's model folder: load it, and its W_E as the ``mini`` space.
+
+The shipped model lives in ``data/mini/`` (``model.safetensors``, ``config.json``, ``vocab.txt``,
+``meta.json``); ``$EMBEDSPACE_DATA`` moves the data folder. Its token embedding W_E, restricted to
+the words of its vocabulary, is the ``mini`` space, comparable with word2vec's.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import NamedTuple
+
+from embedspace.errors import EmbedspaceError
+from embedspace.io.registry import SpaceInfo, register_space
+from embedspace.paths import data_dir
+from embedspace.space import Space
+from transformer.checkpoint import load_model
+from transformer.config import TransformerConfig
+from transformer.word_tokenizer import SPECIALS, WordTokenizer
+
+log = logging.getLogger(__name__)
+
+VOCAB_FILE = "vocab.txt"
+META_FILE = "meta.json"
+
+
+class MiniModel(NamedTuple):
+    """A loaded word-level GPT: its parameters, config, tokenizer and training notes."""
+
+    params: dict                 # nested float32 numpy arrays (see transformer.model)
+    cfg: TransformerConfig
+    tokenizer: WordTokenizer
+    meta: dict                   # meta.json: corpus, tokens seen, validation loss, timings
+    folder: Path
+
+
+def mini_dir() -> Path:
+    """The shipped mini model's folder: ``data/mini`` (or ``$EMBEDSPACE_DATA/mini``)."""
+    return data_dir() / "mini"
+
+
+def load_mini_model(folder=None) -> MiniModel:
+    """Load a mini model folder (default: the shipped one), weights as float32.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder lacks a file; the message names it.
+    """
+    folder = Path(folder) if folder is not None else mini_dir()
+    if not (folder / VOCAB_FILE).is_file():
+        raise FileNotFoundError(f"{folder} is not a mini model folder: {VOCAB_FILE} is missing "
+                                "(data/README.md gives the command that rebuilds data/mini)")
+    params, cfg = load_model(folder)
+    tokenizer = WordTokenizer.load(folder / VOCAB_FILE)
+    if tokenizer.vocab_size != cfg.vocab_size:
+        raise EmbedspaceError(f"{folder}: vocab.txt has {tokenizer.vocab_size} tokens but the config "
+                              f"says vocab_size={cfg.vocab_size}")
+    meta_path = folder / META_FILE
+    meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+    return MiniModel(params, cfg, tokenizer, meta, folder)
+
+
+# --- the `mini` space ---------------------------------------------------------------------------
+
+def is_word(token: str) -> bool:
+    """True for tokens that contain a letter (not specials, punctuation or bare numbers).
+
+    Examples
+    --------
+    >>> [t for t in ["king", "<unk>", ",", "42", "o'er"] if is_word(t)]
+    ['king', "o'er"]
+    """
+    return token not in SPECIALS and any(ch.isalpha() for ch in token)
+
+
+def load_mini(*, limit: int | None = None, keep_all_tokens: bool = False, **_options) -> Space:
+    """The ``mini`` space: rows of the shipped model's W_E for its words (frequency order)."""
+    return mini_space(load_mini_model(), limit, keep_all_tokens)
+
+
+def mini_space(model: MiniModel, limit: int | None = None, keep_all_tokens: bool = False) -> Space:
+    """A mini model's W_E as a Space: its word rows (all but the specials with ``keep_all_tokens``)."""
+    tokens = model.tokenizer.id_to_token
+    rows = [i for i, t in enumerate(tokens) if (keep_all_tokens and t not in SPECIALS) or is_word(t)]
+    rows = rows[:limit] if limit else rows
+    return Space([tokens[i] for i in rows], model.params["wte"][rows],
+                 origin=f"mini GPT W_E ({model.folder})", name="mini")
+
+
+def describe_mini() -> SpaceInfo:
+    """Whether the shipped mini model is there, and its word count (from vocab.txt alone)."""
+    folder = mini_dir()
+    if not (folder / VOCAB_FILE).is_file() or not (folder / "config.json").is_file():
+        return SpaceInfo("mini", False, reason=f"{folder} has no mini model (rebuild: python data/train_mini.py)")
+    words = sum(map(is_word, (folder / VOCAB_FILE).read_text(encoding="utf-8").splitlines()))
+    dims = json.loads((folder / "config.json").read_text())["n_embd"]
+    return SpaceInfo("mini", True, size=words, dims=dims, origin=f"our mini GPT's W_E ({folder})")
+
+
+register_space("mini", load_mini, describe_mini)

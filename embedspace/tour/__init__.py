@@ -1,0 +1,1 @@
+"""The tour: the classic demonstrations on the shipped spaces, as one report."""

@@ -1,0 +1,1 @@
+"""Pictures of spaces: projections (scikit-learn style), plots (images) and label placement."""

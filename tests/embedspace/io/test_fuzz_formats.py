@@ -1,0 +1,84 @@
+"""Random damage to valid vector files gives a valid space or a clean error: never a crash or a hang."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from embedspace.errors import EmbedspaceError
+from embedspace.io.formats import read_vectors
+from embedspace.io.registry import load_space
+from embedspace.space import Space
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "vectors"
+ORIGINALS = {name: (FIXTURES / name).read_bytes() for name in ("tiny.bin", "tiny_c.bin", "tiny.txt", "tiny.glove.txt")}
+INTERESTING = [b" ", b"\n", b"\x00", b"\xff", b"\x80", b"nan", b"-", b"1e40", b"99999999999", b"7 3\n", b"\xc3"]
+
+
+@st.composite
+def damaged(draw):
+    """(name, bytes): a fixture with a few random edits (flip, delete, insert, truncate, duplicate)."""
+    name = draw(st.sampled_from(sorted(ORIGINALS)))
+    data = bytearray(ORIGINALS[name])
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["flip", "delete", "insert", "truncate", "duplicate"]))
+        at = draw(st.integers(0, max(len(data) - 1, 0)))
+        if kind == "flip" and data:
+            data[at] = draw(st.integers(0, 255))
+        elif kind == "delete":
+            del data[at:at + draw(st.integers(1, 30))]
+        elif kind == "insert":
+            data[at:at] = draw(st.sampled_from(INTERESTING) | st.binary(min_size=1, max_size=8))
+        elif kind == "truncate":
+            del data[at:]
+        else:
+            data[at:at] = data[at:at + draw(st.integers(1, 40))]
+    return name, bytes(data)
+
+
+def check_space(keys, vectors) -> None:
+    assert len(keys) == len(set(keys)) == vectors.shape[0]
+    assert vectors.dtype == np.float32 and vectors.ndim == 2
+    assert np.isfinite(vectors).all()
+    assert all(isinstance(k, str) and k and "\n" not in k for k in keys)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(damaged())
+def test_damaged_files_read_or_fail_cleanly(case):
+    """read_vectors alone, with the format detected from the damaged content."""
+    name, data = case
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        try:
+            keys, vectors = read_vectors(path)
+        except EmbedspaceError as error:
+            assert str(error).startswith(str(path))  # names the file
+            return
+        check_space(keys, vectors)
+
+
+@settings(max_examples=30, deadline=None)
+@given(damaged())
+def test_damaged_files_load_as_spaces_through_the_cache(case):
+    """load_space, twice: what is cached reloads as the same kind of valid space."""
+    name, data = case
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        os.environ["EMBEDSPACE_CACHE"] = str(Path(folder) / "cache")
+        try:
+            for _ in range(2):  # build, then reload from the cache
+                try:
+                    space = load_space(path)
+                except EmbedspaceError:
+                    return
+                assert isinstance(space, Space)
+                check_space(space.index_to_key, np.asarray(space.vectors))
+        finally:
+            del os.environ["EMBEDSPACE_CACHE"]
