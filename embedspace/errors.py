@@ -8,9 +8,21 @@ import difflib
 import itertools
 from collections.abc import Iterable
 
+from runtime.errors import UserError
 
-class EmbedspaceError(Exception):
+
+class EmbedspaceError(UserError):
     """Base class for every error embedspace raises on bad input."""
+
+
+class InvalidInput(EmbedspaceError, ValueError):
+    """A value the user gave is out of range or malformed (a ValueError, with one clear line).
+
+    Examples
+    --------
+    >>> isinstance(InvalidInput("topn must be at least 1"), ValueError)
+    True
+    """
 
 
 class UnknownKeyError(EmbedspaceError, KeyError):

@@ -177,6 +177,63 @@ def row_groups(n_rows: int, workers: int) -> list[slice]:
     return [slice(start, stop) for start, stop in itertools.pairwise(bounds)]
 
 
+class Workers:
+    """Threads for work split into parts, owned by whoever opens them and closed when done.
+
+    ``workers.map(fn, parts)`` is ``[fn(part) for part in parts]`` with the parts side by side, BLAS
+    on one thread in each. The calling thread runs the first part, then every part no pool thread
+    has started yet, and waits only for parts already under way: a busy core never makes the caller
+    wait for a thread that could not get a core (at worst the caller does all the work, as one
+    thread would). The pool's threads start on first use and stop on :meth:`close` (or at the end
+    of a ``with`` block).
+
+    Parameters
+    ----------
+    n : int, optional
+        How many parts may run at once, the calling thread included (default: :func:`cpu_count`).
+
+    Examples
+    --------
+    >>> with Workers(2) as workers:
+    ...     workers.map(lambda n: n * n, [1, 2, 3])
+    [1, 4, 9]
+    """
+
+    def __init__(self, n: int | None = None):
+        if n is not None and n < 1:
+            raise ValueError(f"a thread count must be at least 1, got {n}")
+        self.n = cpu_count() if n is None else n
+        self._pool: ThreadPoolExecutor | None = None
+
+    def __repr__(self) -> str:
+        return f"Workers({self.n}, {'running' if self._pool is not None else 'idle'})"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the pool's threads (after the parts under way); the object can be used again."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def map(self, fn: Callable[[object], object], parts: list) -> list:
+        """``[fn(part) for part in parts]``, the parts side by side (see the class docstring)."""
+        if len(parts) == 1 or self.n == 1:
+            return [fn(part) for part in parts]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.n - 1, thread_name_prefix="embedspace-workers")
+        with limit_threads(1):
+            futures = [self._pool.submit(fn, part) for part in parts[1:]]
+            results = [fn(parts[0])]
+            for part, future in zip(parts[1:], futures, strict=True):
+                results.append(fn(part) if future.cancel() else future.result())
+            return results
+
+
 def run_parts(fn: Callable[[object], object], parts: list) -> list:
     """``[fn(part) for part in parts]``, the parts side by side in threads, BLAS on one thread each.
 

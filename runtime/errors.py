@@ -1,0 +1,17 @@
+"""The one base of every error a user can cause, shared by both layers.
+
+A :class:`UserError` carries one clear line of explanation (a bad value, a missing file, an
+unknown word): the CLI shows that line and exits non-zero. Any other exception is a bug, shown
+as such (with its traceback under ``-v``).
+"""
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """An error the user caused; its message is one clear line.
+
+    Examples
+    --------
+    >>> str(UserError("limit must be a positive number of keys, got 0"))
+    'limit must be a positive number of keys, got 0'
+    """
