@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from embedspace.errors import UnknownKeyError
+from runtime.ranking import top_k
 from runtime.threads import blas_threads_for, matmul_bytes, matmul_flops
 
 log = logging.getLogger(__name__)
@@ -271,22 +272,3 @@ class Space:
         kv = KeyedVectors(self.dim, dtype=np.float32)
         kv.add_vectors(self.index_to_key, np.array(self.vectors))
         return kv
-
-
-def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the ``k`` largest ``scores`` [V], largest first; ties keep the lower index.
-
-    Examples
-    --------
-    >>> top_k(np.array([0.1, 0.9, 0.5, 0.9]), 3)
-    array([1, 3, 2])
-    """
-    k = min(k, scores.shape[0])
-    if k <= 0:
-        return np.empty(0, dtype=np.int64)
-    candidates = np.argpartition(-scores, k - 1)[:k] if k < scores.shape[0] else np.arange(scores.shape[0])
-    # a tie at the k-th place may leave a lower index outside the partition: widen to every tied row
-    threshold = scores[candidates].min()
-    candidates = np.flatnonzero(scores >= threshold)
-    order = np.lexsort((candidates, -scores[candidates]))
-    return candidates[order][:k]

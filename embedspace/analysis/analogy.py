@@ -28,7 +28,8 @@ from functools import partial
 import numpy as np
 
 from embedspace.analysis.arithmetic import as_terms, best_keys, most_similar
-from embedspace.space import Space, inverse, top_k, unit_rows
+from embedspace.space import Space, inverse, unit_rows
+from runtime.ranking import top_k
 from runtime.threads import blas_threads_for, matmul_flops
 
 log = logging.getLogger(__name__)

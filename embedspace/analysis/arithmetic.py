@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from embedspace.space import Space, top_k
+from embedspace.space import Space
+from runtime.ranking import top_k
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,8 @@ import numpy as np
 
 from embedspace.analysis.arithmetic import describe, parse_expression
 from embedspace.errors import FormatError
-from embedspace.space import Space, top_k
+from embedspace.space import Space
+from runtime.ranking import top_k
 from runtime.threads import blas_threads_for, matmul_bytes, matmul_flops
 
 log = logging.getLogger(__name__)

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from embedspace.space import Space, top_k
+from embedspace.space import Space
 from runtime.files import atomic_file
+from runtime.ranking import top_k
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,8 @@ from gensim.models import KeyedVectors
 
 from embedspace import space as space_module
 from embedspace.errors import UnknownKeyError
-from embedspace.space import Space, top_k
+from embedspace.space import Space
+from runtime.ranking import top_k
 
 
 @pytest.fixture
