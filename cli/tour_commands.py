@@ -1,4 +1,8 @@
-"""Static vs contextual vectors (``context``) and the guided tour (``tour``)."""
+"""Static vs contextual vectors (``context``) and the guided tour (``tour``).
+
+The library is imported inside each command: cli.main imports every command module at start, and
+the encoders, the tour and matplotlib (about 0.8 s for the tour) would slow every other command.
+"""
 from __future__ import annotations
 
 import click
@@ -28,9 +32,10 @@ def context(sentences, word, model, layers, topn, plot, as_json):
         embedspace context "a machine learning model" "a fashion model" --word model --plot drift.png
     """
     from embedspace.contextual.compare import compare_contexts
-    from embedspace.contextual.encoders import load_encoder
+    from embedspace.session import Session
 
-    result = compare_contexts(load_encoder(model), sentences, word, layers=layers or None, topn=topn)
+    with Session() as session:
+        result = compare_contexts(session.encoder(model), sentences, word, layers=layers or None, topn=topn)
     if plot:
         save_drift_plot(result, plot)
     if as_json:
