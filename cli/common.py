@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import errno
 import functools
 import json
 import logging
@@ -17,8 +16,9 @@ from runtime.errors import UserError
 
 # What the user can cause: the project's own errors, and the OS refusing a file they named.
 USER_ERRORS = (UserError, FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
-# What click handles itself (usage errors exit 2, Ctrl-C and a closed pipe end quietly).
-CLICK_HANDLED = (click.exceptions.ClickException, click.exceptions.Abort, click.exceptions.Exit, EOFError)
+# What click handles itself: usage errors (exit 2), Ctrl-C and end of input, a reader of stdout gone (`| head`).
+CLICK_HANDLED = (click.exceptions.ClickException, click.exceptions.Abort, click.exceptions.Exit, EOFError,
+                 BrokenPipeError)
 
 
 class FriendlyGroup(click.Group):
@@ -35,10 +35,6 @@ class FriendlyGroup(click.Group):
             raise
         except USER_ERRORS as error:
             raise click.ClickException(one_line(str(error) or type(error).__name__)) from None
-        except OSError as error:
-            if error.errno == errno.EPIPE:
-                raise  # click ends quietly when the reader of stdout has gone (`| head`)
-            raise InternalError(error, ctx.params.get("verbose", 0)) from None
         except Exception as error:  # noqa: BLE001 - anything else is a bug, reported as one
             raise InternalError(error, ctx.params.get("verbose", 0)) from None
 

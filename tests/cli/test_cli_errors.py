@@ -1,6 +1,7 @@
 """User errors are one line; anything else is reported as a bug; each invocation owns one Session."""
 from __future__ import annotations
 
+import errno
 import json
 from pathlib import Path
 
@@ -56,6 +57,11 @@ def test_verbose_shows_the_bugs_traceback(monkeypatch):
     assert "Traceback (most recent call last):" in lines and "in broken" in result.stderr
     assert lines[-2] == "ZeroDivisionError: division by zero"
     assert lines[-1] == f"{BUG_PREFIX}ZeroDivisionError: division by zero"
+
+
+def test_a_closed_stdout_is_no_bug(monkeypatch):
+    result = neighbors_raising(monkeypatch, BrokenPipeError(errno.EPIPE, "Broken pipe"))  # `embedspace ... | head`
+    assert result.exit_code == 1 and result.output == ""
 
 
 # -- user errors ---------------------------------------------------------------------------------------------------
