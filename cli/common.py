@@ -1,30 +1,58 @@
-"""What every command shares: error handling, and options defined once as decorators."""
+"""What every command shares: the session, error handling, and options defined once as decorators."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
 import json
 import logging
 import sys
+import traceback
 
 import click
 
-from embedspace.errors import EmbedspaceError
+from embedspace.session import Session
+from runtime.errors import UserError
 
-USER_ERRORS = (EmbedspaceError, KeyError, ValueError, FileNotFoundError, PermissionError, IsADirectoryError)
+# What the user can cause: the project's own errors, and the OS refusing a file they named.
+USER_ERRORS = (UserError, FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
+# What click handles itself: usage errors (exit 2), Ctrl-C and end of input, a reader of stdout gone (`| head`).
+CLICK_HANDLED = (click.exceptions.ClickException, click.exceptions.Abort, click.exceptions.Exit, EOFError,
+                 BrokenPipeError)
 
 
 class FriendlyGroup(click.Group):
-    """A click group that turns a user error into one line on stderr and exit status 1.
+    """A click group that shows a user error as one line on stderr (exit 1), and anything else as a bug.
 
-    Usage errors keep click's own handling (exit 2); bugs keep their traceback.
+    Usage errors keep click's own handling (exit 2). An unexpected exception is a bug: one line
+    says so (exit 1), and ``-v`` adds its traceback.
     """
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except CLICK_HANDLED:
+            raise
         except USER_ERRORS as error:
-            message = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
-            raise click.ClickException(one_line(message)) from None
+            raise click.ClickException(one_line(str(error) or type(error).__name__)) from None
+        except Exception as error:  # noqa: BLE001 - anything else is a bug, reported as one
+            raise InternalError(error, ctx.params.get("verbose", 0)) from None
+
+
+class InternalError(click.ClickException):
+    """A bug: shown as ``embedspace: internal error (this is a bug): Type: message``, the traceback under ``-v``."""
+
+    def __init__(self, error: BaseException, verbose: int = 0):
+        self.error, self.verbose = error, verbose
+        super().__init__(f"{type(error).__name__}: {one_line(error)}")
+
+    def show(self, file=None) -> None:
+        if self.verbose:
+            click.echo("".join(traceback.format_exception(self.error)).rstrip(), err=True)
+            click.echo(f"embedspace: internal error (this is a bug): {self.message}", err=True)
+        else:
+            click.echo(f"embedspace: internal error (this is a bug): {self.message}; "
+                       "run with -v for the traceback", err=True)
 
 
 def one_line(message: object) -> str:
@@ -32,66 +60,98 @@ def one_line(message: object) -> str:
     return " ".join(str(message).split())
 
 
+def pass_session(command):
+    """Give the command the invocation's :class:`~embedspace.session.Session` as its first argument.
+
+    The ``embedspace`` group opens one per invocation and closes it at the end; a command invoked
+    on its own (in a test) gets one closed with its own context.
+    """
+    @functools.wraps(command)
+    def with_session(*args, **kwargs):
+        ctx = click.get_current_context()
+        session = ctx.find_object(Session)
+        if session is None:
+            session = ctx.obj = ctx.with_resource(Session())
+        return command(session, *args, **kwargs)
+
+    return with_session
+
+
 def json_option(command):
     """``--json``: machine-readable output instead of a table."""
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(command)
 
 
-def space_option(command):
-    """``--space``: which space to ask (a name from ``embedspace spaces`` or a path)."""
-    return click.option(
-        "--space", "-s", default=None, metavar="SPACE",
-        help="A space name (minilm, word2vec, mini) or a vector file path. Default: minilm if found, else word2vec.",
-    )(command)
+@dataclasses.dataclass(frozen=True)
+class LoadOptions:
+    """How to read a space: ``load_space``'s keyword arguments, as the options below give them."""
+
+    limit: int | None = None  # only the first N keys
+    format: str | None = None  # a file's format (None: detected)
+    trust_pickle: bool = False  # allow gensim pickles
+    keep_all_tokens: bool = False  # minilm: word pieces and specials too
+
+    def as_kwargs(self) -> dict:
+        """The fields as keyword arguments of ``load_space`` / ``Session.space``."""
+        return dataclasses.asdict(self)
 
 
-LOAD_OPTIONS = "embedspace.load_options"  # ctx.meta key where the options below are kept for open_space
+@dataclasses.dataclass(frozen=True)
+class SpaceRequest:
+    """The space a command was asked to use: ``--space`` and how to read it."""
 
-
-def _keep_load_option(ctx: click.Context, param: click.Parameter, value) -> None:
-    """Store one of the load options in ``ctx.meta`` (they reach :func:`open_space`, not the command)."""
-    ctx.meta.setdefault(LOAD_OPTIONS, {})[param.name] = value
+    spec: str | None = None  # a name or a path; None: the default space
+    load: LoadOptions = LoadOptions()
 
 
 def load_options(command):
-    """``--limit``, ``--format``, ``--trust-pickle``, ``--all-tokens``: how :func:`open_space` reads a space.
-
-    They are not passed to the command: call ``open_space(spec)``, which applies them.
-    """
+    """``--limit``, ``--format``, ``--trust-pickle``, ``--all-tokens``: the command gets them as ``load`` (LoadOptions)."""
     from embedspace.io.formats import FORMATS
 
+    @functools.wraps(command)
+    def with_load_options(*args, limit, format, trust_pickle, keep_all_tokens, **kwargs):
+        load = LoadOptions(limit=limit, format=format, trust_pickle=trust_pickle, keep_all_tokens=keep_all_tokens)
+        return command(*args, load=load, **kwargs)
+
     options = [
-        click.option("--limit", type=click.IntRange(1), default=None, metavar="N", expose_value=False,
-                     callback=_keep_load_option, help="Read only the first N keys (the most frequent)."),
-        click.option("--format", "format", type=click.Choice(FORMATS), default=None, expose_value=False,
-                     callback=_keep_load_option, help="The file's format (default: detected from its content)."),
-        click.option("--trust-pickle", "trust_pickle", is_flag=True, expose_value=False,
-                     callback=_keep_load_option,
+        click.option("--limit", type=click.IntRange(1), default=None, metavar="N",
+                     help="Read only the first N keys (the most frequent)."),
+        click.option("--format", "format", type=click.Choice(FORMATS), default=None,
+                     help="The file's format (default: detected from its content)."),
+        click.option("--trust-pickle", "trust_pickle", is_flag=True,
                      help="Allow gensim .kv/.model files: they are pickles, which can run code. Only for files you trust."),
-        click.option("--all-tokens", "keep_all_tokens", is_flag=True, expose_value=False,
-                     callback=_keep_load_option,
+        click.option("--all-tokens", "keep_all_tokens", is_flag=True,
                      help="minilm: keep word pieces (##s), special and non-alphabetic tokens too."),
     ]
     for option in reversed(options):
-        command = option(command)
-    return command
+        with_load_options = option(with_load_options)
+    return with_load_options
 
 
 def space_options(command):
-    """``--space`` and the :func:`load_options`; the command gets ``space`` and calls ``open_space(space)``."""
-    return space_option(load_options(command))
+    """``--space`` and the :func:`load_options`: the command gets them as one ``space`` (SpaceRequest).
+
+    It opens the space with ``open_space(session, space)``.
+    """
+    @functools.wraps(command)
+    def with_space(*args, space, load, **kwargs):
+        return command(*args, space=SpaceRequest(space, load), **kwargs)
+
+    return click.option(
+        "--space", "-s", default=None, metavar="SPACE",
+        help="A space name (minilm, word2vec, mini) or a vector file path. Default: minilm if found, else word2vec.",
+    )(load_options(with_space))
 
 
-def open_space(spec):
-    """The space ``spec`` (None: the default, named on stderr), read with the command's load options.
+def open_space(session: Session, request: SpaceRequest):
+    """The space ``request`` asks for, from ``session`` (the default one is named on stderr).
 
     Reading a large vector file (not its cache) shows a progress bar on stderr.
     """
-    from embedspace.io.registry import default_space_name, load_space
-
-    ctx = click.get_current_context(silent=True)
-    options = dict(ctx.meta.get(LOAD_OPTIONS, {})) if ctx is not None else {}
+    spec = request.spec
     if spec is None:
+        from embedspace.io.shipped import default_space_name
+
         spec = default_space_name()
         click.echo(f"using space {spec!r} (the default; choose one with --space)", err=True)
     with contextlib.ExitStack() as stack:
@@ -103,7 +163,7 @@ def open_space(spec):
                     click.progressbar(length=total, label=f"reading {spec}", file=sys.stderr)))
             bars[0].update(done - bars[0].pos)
 
-        return load_space(spec, progress=progress, **options)
+        return session.space(spec, progress=progress, **request.load.as_kwargs())
 
 
 def model_choice(command):

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
-from cli.common import echo_json, echo_table, json_option, model_choice
+from cli.common import echo_json, echo_table, json_option, model_choice, pass_session
+from embedspace.errors import FormatError
+from embedspace.session import Session
 
 SHOWN_VALUES = 6  # leading vector components shown in the readable (non-JSON) output
 
@@ -18,10 +20,11 @@ def preview(vector) -> str:
 
 
 @click.command("tokens")
+@pass_session
 @click.argument("text")
 @model_choice
 @json_option
-def tokens_command(text: str, model: str, as_json: bool) -> None:
+def tokens_command(session: Session, text: str, model: str, as_json: bool) -> None:
     """The tokens and ids a model sees for TEXT (specials included).
 
     MiniLM splits rare words into WordPiece pieces (a "##" piece continues a word) between
@@ -33,9 +36,7 @@ def tokens_command(text: str, model: str, as_json: bool) -> None:
         embedspace tokens "Tokenization is unbelievably fun" --model minilm
         embedspace tokens "the cat sat on the mat" --model mini --json
     """
-    from embedspace.contextual.encoders import load_encoder
-
-    batch = load_encoder(model).encode([text])
+    batch = session.encoder(model).encode([text])
     rows = list(zip(range(len(batch.tokens[0])), batch.tokens[0], batch.ids[0].tolist()))
     if as_json:
         echo_json([{"position": p, "token": t, "id": i} for p, t, i in rows])
@@ -47,13 +48,18 @@ def read_texts(texts: tuple[str, ...], file: Path | None) -> list[str]:
     """The TEXT arguments and the non-empty lines of ``file``; none at all is a usage error."""
     found = list(texts)
     if file is not None:
-        found += [line.strip() for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+        try:
+            lines = file.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError as error:
+            raise FormatError(file, f"not UTF-8 text ({error.reason} at byte {error.start})") from None
+        found += [line.strip() for line in lines if line.strip()]
     if not found:
         raise click.UsageError("give at least one TEXT or a --file with one text per line")
     return found
 
 
 @click.command("embed")
+@pass_session
 @click.argument("texts", nargs=-1)
 @click.option("--file", "-f", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="A text file: one text per line (added after the TEXT arguments).")
@@ -62,8 +68,8 @@ def read_texts(texts: tuple[str, ...], file: Path | None) -> list[str]:
 @click.option("--layer", "-l", type=int, default=-1, show_default=True,
               help="With --tokens: the layer, 0 (token + position embeddings) to the last; -1 is the last.")
 @json_option
-def embed_command(texts: tuple[str, ...], file: Path | None, model: str, per_token: bool, layer: int,
-                  as_json: bool) -> None:
+def embed_command(session: Session, texts: tuple[str, ...], file: Path | None, model: str, per_token: bool,
+                  layer: int, as_json: bool) -> None:
     """Contextual vectors: one sentence embedding per TEXT, or with --tokens every token's vector at a layer.
 
     A sentence embedding is the last layer's hidden states mean-pooled over the text's tokens,
@@ -76,10 +82,10 @@ def embed_command(texts: tuple[str, ...], file: Path | None, model: str, per_tok
         embedspace embed "The car is blue" "A red automobile" --model minilm
         embedspace embed "a fashion model" --tokens --layer 3 --json
     """
-    from embedspace.contextual.encoders import BATCH_SIZE, check_layer, load_encoder
+    from embedspace.contextual.encoders import BATCH_SIZE, check_layer
 
     found = read_texts(texts, file)
-    encoder = load_encoder(model)
+    encoder = session.encoder(model)
     if per_token:
         resolved = check_layer(layer, encoder.n_layer)
         echo_token_vectors(encoder.run(found), resolved, as_json)
@@ -125,6 +131,7 @@ def shorten(text: str, width: int = 48) -> str:
 
 
 @click.command("attention")
+@pass_session
 @click.argument("text")
 @model_choice
 @click.option("--layer", "-l", type=int, default=1, show_default=True,
@@ -133,7 +140,8 @@ def shorten(text: str, width: int = 48) -> str:
 @click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also draw the heatmap to this .png, .svg or .pdf file.")
 @json_option
-def attention_command(text: str, model: str, layer: int, head: int, out: Path | None, as_json: bool) -> None:
+def attention_command(session: Session, text: str, model: str, layer: int, head: int, out: Path | None,
+                      as_json: bool) -> None:
     """One attention head's weights on TEXT: row = the token attending (query), column = the token attended to.
 
     Each row sums to 1: how the token at that row mixes the values of every token when
@@ -145,9 +153,9 @@ def attention_command(text: str, model: str, layer: int, head: int, out: Path | 
         embedspace attention "The car is blue" --model minilm --layer 1 --head 0
         embedspace attention "The car is blue" --layer -1 --head 3 --out attention.png
     """
-    from embedspace.contextual.encoders import check_layer, load_encoder
+    from embedspace.contextual.encoders import check_layer
 
-    encoder = load_encoder(model)
+    encoder = session.encoder(model)
     block = check_layer(layer, encoder.n_layer, first=1)
     tokens, weights = encoder.attention(text, block, head)
     if out is not None:

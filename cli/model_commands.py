@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from cli.common import echo_json, echo_table, json_option
+from cli.common import echo_json, echo_table, json_option, pass_session
+from embedspace.session import Session
 
 PRESET_NAMES = ("gpt3", "gpt2", "minilm", "mini")
 
@@ -129,6 +130,7 @@ def train_mini_command(corpus, out, run_dir, resume, device, steps, batch_size, 
 
 
 @click.command("next")
+@pass_session
 @click.argument("text")
 @click.argument("more_temperatures", nargs=-1, type=float, metavar="")
 @click.option("--temperature", "-t", type=click.FloatRange(0), multiple=True,
@@ -136,7 +138,7 @@ def train_mini_command(corpus, out, run_dir, resume, device, steps, batch_size, 
 @click.option("--top-k", "-k", type=click.IntRange(1), default=10, show_default=True, help="Rows per temperature.")
 @model_option
 @json_option
-def next_command(text, more_temperatures, temperature, top_k, model_dir, as_json) -> None:
+def next_command(session: Session, text, more_temperatures, temperature, top_k, model_dir, as_json) -> None:
     """The mini GPT's most likely next words after TEXT, at each temperature.
 
     Low temperatures sharpen the distribution toward the top word; high ones flatten it.
@@ -146,12 +148,11 @@ def next_command(text, more_temperatures, temperature, top_k, model_dir, as_json
         embedspace next "once upon a time there was a" --temperature 0.5 1 2
     """
     from embedspace.contextual.generation import next_token_table
-    from embedspace.io.mini_model import load_mini_model
 
     temperatures = [*temperature, *more_temperatures] or [1.0]
     if any(t < 0 for t in temperatures):
         raise click.BadParameter("temperatures must be >= 0", param_hint="--temperature")
-    table = next_token_table(load_mini_model(model_dir), text, temperatures, top_k)
+    table = next_token_table(session.mini_model(model_dir), text, temperatures, top_k)
     if as_json:
         echo_json([{"temperature": t["temperature"], **row} for t in table for row in t["tokens"]])
         return
@@ -163,6 +164,7 @@ def next_command(text, more_temperatures, temperature, top_k, model_dir, as_json
 
 
 @click.command("generate")
+@pass_session
 @click.argument("prompt")
 @click.option("--temperature", "-t", type=click.FloatRange(0), default=1.0, show_default=True, help="0 = argmax.")
 @click.option("--max-tokens", "-n", type=click.IntRange(0), default=30, show_default=True,
@@ -171,7 +173,8 @@ def next_command(text, more_temperatures, temperature, top_k, model_dir, as_json
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same text.")
 @model_option
 @json_option
-def generate_command(prompt, temperature, max_tokens, top_k, seed, model_dir, as_json) -> None:
+def generate_command(session: Session, prompt, temperature, max_tokens, top_k, seed, model_dir,
+                     as_json) -> None:
     """Continue PROMPT with the mini GPT: predict, sample, append, repeat.
 
     Generation stops after --max-tokens words or at the end of the sentence, whichever comes
@@ -183,9 +186,8 @@ def generate_command(prompt, temperature, max_tokens, top_k, seed, model_dir, as
         embedspace generate "the king said" --temperature 0.8 --max-tokens 20 --seed 1
     """
     from embedspace.contextual.generation import generate_text, join_text
-    from embedspace.io.mini_model import load_mini_model
 
-    text = generate_text(load_mini_model(model_dir), prompt, max_tokens, temperature, top_k, seed)
+    text = generate_text(session.mini_model(model_dir), prompt, max_tokens, temperature, top_k, seed)
     if as_json:
         echo_json([{"prompt": prompt, "continuation": text, "temperature": temperature, "seed": seed}])
         return

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
-from cli.common import open_space, space_options
+from cli.common import SpaceRequest, open_space, pass_session, space_options
+from embedspace.errors import FormatError
+from embedspace.session import Session
 
 PROJECTION_TITLES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP", "axes": "Named axes"}
 
@@ -52,6 +54,7 @@ def out_option(command):
 
 
 @click.command("plot", cls=GreedyAxesCommand)
+@pass_session
 @click.argument("words", nargs=-1, required=True)
 @click.option("--method", "-m", type=click.Choice(["pca", "tsne", "umap", "axes"]), default="pca", show_default=True,
               help="PCA, t-SNE, UMAP (pip install 'embedspace[umap]'), or named axes.")
@@ -66,8 +69,9 @@ def out_option(command):
 @click.option("--coords-csv", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the coordinates as CSV (key,x,y[,z],group).")
 @space_options
-def plot_command(words: tuple[str, ...], method: str, axes: tuple[str, ...], dims: int | None, orthogonalize: bool,
-                 unit: bool, seed: int, title: str | None, out: Path, coords_csv: Path | None, space: str | None) -> None:
+def plot_command(session: Session, words: tuple[str, ...], method: str, axes: tuple[str, ...],
+                 dims: int | None, orthogonalize: bool, unit: bool, seed: int, title: str | None, out: Path,
+                 coords_csv: Path | None, space: SpaceRequest) -> None:
     """Project WORDS to 2D or 3D and draw them, labelled.
 
     With --method axes each axis is a direction you name (a word or an expression); a word's
@@ -91,7 +95,7 @@ def plot_command(words: tuple[str, ...], method: str, axes: tuple[str, ...], dim
     if method == "axes" and dims is not None and dims != len(axes):
         raise click.UsageError(f"--dims {dims} but {len(axes)} axes were given")
     options = {"normalize": unit} | ({"orthogonalize": orthogonalize} if method == "axes" else {})
-    opened = open_space(space)
+    opened = open_space(session, space)
     words = list(dict.fromkeys(words))
     coords, projection = project(opened, words, method, n_components=dims or 2, axes=axes, random_state=seed,
                                  **options)
@@ -105,6 +109,7 @@ def plot_command(words: tuple[str, ...], method: str, axes: tuple[str, ...], dim
 
 
 @click.command("plot-analogy")
+@pass_session
 @click.argument("a")
 @click.argument("b")
 @click.argument("c")
@@ -112,8 +117,8 @@ def plot_command(words: tuple[str, ...], method: str, axes: tuple[str, ...], dim
 @click.option("--title", default=None, help="The picture's title.")
 @out_option
 @space_options
-def plot_analogy_command(a: str, b: str, c: str, expected: str | None, title: str | None, out: Path,
-                         space: str | None) -> None:
+def plot_analogy_command(session: Session, a: str, b: str, c: str, expected: str | None, title: str | None,
+                         out: Path, space: SpaceRequest) -> None:
     """Draw A - B + C as a parallelogram: B -> C beside A -> the answer, in the PCA plane of the words.
 
     The star marks A - B + C (of unit vectors, as gensim combines them), annotated with its
@@ -125,12 +130,13 @@ def plot_analogy_command(a: str, b: str, c: str, expected: str | None, title: st
     """
     from embedspace.viz.plots import plot_analogy, save_figure
 
-    ax = plot_analogy(open_space(space), a, b, c, expected=expected, title=title)
+    ax = plot_analogy(open_space(session, space), a, b, c, expected=expected, title=title)
     save_figure(ax, out)
     click.echo(f"wrote {out}")
 
 
 @click.command("plot-probe")
+@pass_session
 @click.argument("words", nargs=-1, required=True)
 @click.option("--direction", "-d", required=True, metavar="EXPR",
               help='The direction, e.g. "cats - cat" or "woman - man".')
@@ -139,8 +145,8 @@ def plot_analogy_command(a: str, b: str, c: str, expected: str | None, title: st
 @click.option("--title", default=None, help="The picture's title.")
 @out_option
 @space_options
-def plot_probe_command(words: tuple[str, ...], direction: str, measure: str, title: str | None, out: Path,
-                       space: str | None) -> None:
+def plot_probe_command(session: Session, words: tuple[str, ...], direction: str, measure: str,
+                       title: str | None, out: Path, space: SpaceRequest) -> None:
     """Bars of WORDS sorted by their score along a direction (highest at the top).
 
     The scores are those of ``embedspace probe`` (same direction, same measure).
@@ -152,7 +158,7 @@ def plot_probe_command(words: tuple[str, ...], direction: str, measure: str, tit
     from embedspace.analysis.probes import direction_from_expression, score
     from embedspace.viz.plots import plot_probe, save_figure
 
-    opened = open_space(space)
+    opened = open_space(session, space)
     words = list(dict.fromkeys(words))
     found = direction_from_expression(opened, direction)
     scores = score(opened, found, words, measure)  # [N]
@@ -164,11 +170,13 @@ def plot_probe_command(words: tuple[str, ...], direction: str, measure: str, tit
 
 
 @click.command("export-projector")
+@pass_session
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--words", "words_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Export only these words: one per line, optionally followed by a tab and a group.")
 @space_options
-def export_projector_command(directory: Path, words_file: Path | None, space: str | None) -> None:
+def export_projector_command(session: Session, directory: Path, words_file: Path | None,
+                             space: SpaceRequest) -> None:
     """Write vectors.tsv and metadata.tsv into DIRECTORY for the TensorFlow Embedding Projector.
 
     Load both at https://projector.tensorflow.org ("Load"). --limit N keeps the N most frequent
@@ -180,7 +188,7 @@ def export_projector_command(directory: Path, words_file: Path | None, space: st
     """
     from embedspace.io.export import export_projector
 
-    opened = open_space(space)
+    opened = open_space(session, space)
     words, groups = read_word_list(words_file) if words_file is not None else (None, None)
     count = len(words) if words is not None else len(opened)
     with click.progressbar(length=count, label="writing vectors.tsv", file=sys.stderr) as bar:
@@ -190,15 +198,25 @@ def export_projector_command(directory: Path, words_file: Path | None, space: st
 
 
 def read_word_list(path: Path) -> tuple[list[str], list[str] | None]:
-    """Words (and groups, when every line has ``word<TAB>group``) from a file; blank lines are skipped."""
-    lines = [line.rstrip("\r\n") for line in path.read_text(encoding="utf-8").splitlines()]
+    """Words (and groups, when every line has ``word<TAB>group``) from a file; blank lines are skipped.
+
+    Raises
+    ------
+    FormatError
+        For a file that is not UTF-8 text, holds no words, or gives groups on some lines only.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise FormatError(path, f"not UTF-8 text ({error.reason} at byte {error.start})") from None
+    lines = [line.rstrip("\r\n") for line in text.splitlines()]
     rows = [line.split("\t", 1) for line in lines if line.strip()]
     if not rows:
-        raise ValueError(f"{path}: no words in the file")
+        raise FormatError(path, "no words in the file")
     words = [row[0].strip() for row in rows]
     with_group = [len(row) == 2 for row in rows]
     if any(with_group) and not all(with_group):
-        raise ValueError(f"{path}: give a group on every line (word<TAB>group) or on none")
+        raise FormatError(path, "give a group on every line (word<TAB>group) or on none")
     return words, [row[1].strip() for row in rows] if all(with_group) else None
 
 

@@ -7,19 +7,24 @@ import click
 import numpy as np
 
 from cli.common import (
+    LoadOptions,
+    SpaceRequest,
     echo_json,
     echo_table,
     json_option,
     load_options,
     open_space,
+    pass_session,
     space_options,
     topn_option,
 )
+from embedspace.session import Session
 
 
 @click.command("spaces")
+@pass_session
 @json_option
-def spaces_command(as_json: bool) -> None:
+def spaces_command(session: Session, as_json: bool) -> None:
     """List the named spaces: available or not (and why), size, dims, origin.
 
     Any vector file path works as a space too (word2vec .bin/.txt, GloVe .txt, fastText .vec).
@@ -28,9 +33,7 @@ def spaces_command(as_json: bool) -> None:
 
         embedspace spaces --json
     """
-    from embedspace.io.registry import known_spaces
-
-    infos = known_spaces()
+    infos = session.spaces()
     if as_json:
         echo_json([info.as_dict() for info in infos])
         return
@@ -40,16 +43,17 @@ def spaces_command(as_json: bool) -> None:
 
 
 @click.command("info")
+@pass_session
 @space_options
 @json_option
-def info_command(space: str | None, as_json: bool) -> None:
+def info_command(session: Session, space: SpaceRequest, as_json: bool) -> None:
     """Describe one space: where it comes from, its size, dims, memory and first keys.
 
     Example:
 
         embedspace info --space minilm
     """
-    opened = open_space(space)
+    opened = open_space(session, space)
     info = {
         "name": opened.name, "origin": opened.origin, "size": len(opened), "dims": opened.dim,
         "dtype": str(opened.vectors.dtype), "megabytes": round(opened.vectors.nbytes / 2**20, 1),
@@ -64,18 +68,20 @@ def info_command(space: str | None, as_json: bool) -> None:
 
 
 @click.command("neighbors")
+@pass_session
 @click.argument("words", nargs=-1, required=True)
 @space_options
 @topn_option
 @json_option
-def neighbors_command(words: tuple[str, ...], space: str | None, topn: int, as_json: bool) -> None:
+def neighbors_command(session: Session, words: tuple[str, ...], space: SpaceRequest, topn: int,
+                      as_json: bool) -> None:
     """The nearest keys of each WORD by cosine similarity, best first.
 
     Example:
 
         embedspace neighbors tower king --space minilm --topn 5
     """
-    opened = open_space(space)
+    opened = open_space(session, space)
     rows = [
         {"word": word, "rank": rank, "neighbor": key, "cosine": round(score, 6)}
         for word in words
@@ -88,10 +94,11 @@ def neighbors_command(words: tuple[str, ...], space: str | None, topn: int, as_j
 
 
 @click.command("convert")
+@pass_session
 @click.argument("source")
 @click.argument("dest", type=click.Path(dir_okay=True, writable=True))
 @load_options
-def convert_command(source: str, dest: str) -> None:
+def convert_command(session: Session, source: str, dest: str, load: LoadOptions) -> None:
     """Write the space SOURCE (a name or a file) to DEST, in the format DEST's suffix names.
 
     .bin: word2vec binary; .txt: word2vec text; .vec: fastText text; no suffix: a space
@@ -101,10 +108,10 @@ def convert_command(source: str, dest: str) -> None:
 
         embedspace convert GoogleNews-vectors-negative300.bin news --limit 500000
     """
-    from embedspace.io.registry import save_format, save_space
+    from embedspace.io.saving import save_format, save_space
 
     save_format(dest)  # an unknown suffix fails before the space is read
-    opened = open_space(source)
+    opened = open_space(session, SpaceRequest(source, load))
     with click.progressbar(length=len(opened), label=f"writing {dest}", file=sys.stderr) as bar:
         fmt = save_space(opened, dest, progress=bar.update)
     click.echo(f"wrote {len(opened)} keys x {opened.dim} dims to {dest} ({fmt})", err=True)

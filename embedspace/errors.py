@@ -65,6 +65,26 @@ class FormatError(EmbedspaceError, ValueError):
         super().__init__(f"{self.path}{where}: {fault}")
 
 
+class UnknownSpaceError(EmbedspaceError):
+    """A spec is neither a registered space name nor an existing path."""
+
+
+class PickleRefused(EmbedspaceError):
+    """A gensim native file (a pickle) was given without ``trust_pickle=True``."""
+
+
+class MissingFile(EmbedspaceError, FileNotFoundError):
+    """A file or folder that should be there is not (a model folder's file, the shipped data).
+
+    Subclasses :class:`FileNotFoundError`; the message names the file and how to get it.
+
+    Examples
+    --------
+    >>> str(MissingFile("data/mini is not a mini model folder: vocab.txt is missing"))
+    'data/mini is not a mini model folder: vocab.txt is missing'
+    """
+
+
 class NotInstalled(EmbedspaceError, ImportError):
     """An optional dependency is missing; the message names the ``pip install`` that fixes it.
 

@@ -3,7 +3,8 @@
 Nothing in embedspace caches a loaded space or model in a module global. Whoever needs several
 (the CLI for one command, the tour for one run, a notebook for a session) holds a :class:`Session`
 and asks it; what it loaded lives as long as the session, and :meth:`Session.close` stops the
-encoders' threads.
+encoders' threads. A session can carry its own :class:`~embedspace.io.registry.Registry` of named
+spaces (a program's own, or a plugin's); by default names are the shipped spaces and the plugins'.
 
 Examples
 --------
@@ -24,9 +25,15 @@ class Session:
     """A cache of loaded spaces, encoders and mini models that the caller owns.
 
     Each is loaded on first request with the same arguments and returned again afterwards.
+
+    Parameters
+    ----------
+    registry : Registry, optional
+        Where :meth:`space` looks names up (default: the shipped spaces, then the installed plugins').
     """
 
-    def __init__(self):
+    def __init__(self, registry=None):
+        self.registry = registry
         self._spaces: dict[tuple, object] = {}
         self._encoders: dict[str, object] = {}
         self._mini_models: dict[str, object] = {}
@@ -41,14 +48,24 @@ class Session:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def space(self, spec: str | os.PathLike | None = None, **options):
-        """:func:`embedspace.io.registry.load_space` ``(spec, **options)``, loaded once per arguments."""
-        from embedspace.io.registry import load_space
+    def space(self, spec: str | os.PathLike | None = None, *, progress=None, **options):
+        """:func:`embedspace.io.loading.load_space` ``(spec, **options)``, loaded once per arguments.
+
+        ``progress`` (see ``load_space``) is passed on when the space is read, and is not part of
+        what makes two requests the same.
+        """
+        from embedspace.io.loading import load_space
 
         key = (None if spec is None else str(spec), tuple(sorted(options.items())))
         if key not in self._spaces:
-            self._spaces[key] = load_space(spec, **options)
+            self._spaces[key] = load_space(spec, progress=progress, registry=self.registry, **options)
         return self._spaces[key]
+
+    def spaces(self) -> list:
+        """What :func:`embedspace.io.loading.known_spaces` says of this session's named spaces."""
+        from embedspace.io.loading import known_spaces
+
+        return known_spaces(self.registry)
 
     def encoder(self, name: str = "minilm"):
         """:func:`embedspace.contextual.encoders.load_encoder` ``(name)``, loaded once."""

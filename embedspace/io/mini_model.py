@@ -2,7 +2,8 @@
 
 The shipped model lives in ``data/mini/`` (``model.safetensors``, ``config.json``, ``vocab.txt``,
 ``meta.json``); ``$EMBEDSPACE_DATA`` moves the data folder. Its token embedding W_E, restricted to
-the words of its vocabulary, is the ``mini`` space, comparable with word2vec's.
+the words of its vocabulary, is the ``mini`` space, comparable with word2vec's: :func:`load_mini` and
+:func:`describe_mini` are its provider, registered by :mod:`embedspace.io.shipped`.
 """
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import logging
 from pathlib import Path
 from typing import NamedTuple
 
-from embedspace.errors import EmbedspaceError
-from embedspace.io.registry import SpaceInfo, register_space
+from embedspace.errors import FormatError, MissingFile
+from embedspace.io.registry import SpaceInfo
 from embedspace.paths import data_dir
 from embedspace.space import Space
 from transformer.checkpoint import load_model
@@ -45,21 +46,40 @@ def load_mini_model(folder=None) -> MiniModel:
 
     Raises
     ------
-    FileNotFoundError
-        If the folder lacks a file; the message names it.
+    MissingFile
+        If the folder lacks a file (a :class:`FileNotFoundError`); the message names it.
+    FormatError
+        If its vocab.txt and config.json disagree on the vocabulary size.
     """
     folder = Path(folder) if folder is not None else mini_dir()
     if not (folder / VOCAB_FILE).is_file():
-        raise FileNotFoundError(f"{folder} is not a mini model folder: {VOCAB_FILE} is missing "
-                                "(data/README.md gives the command that rebuilds data/mini)")
+        raise MissingFile(f"{folder} is not a mini model folder: {VOCAB_FILE} is missing "
+                          "(data/README.md gives the command that rebuilds data/mini)")
     params, cfg = load_model(folder)
     tokenizer = WordTokenizer.load(folder / VOCAB_FILE)
     if tokenizer.vocab_size != cfg.vocab_size:
-        raise EmbedspaceError(f"{folder}: vocab.txt has {tokenizer.vocab_size} tokens but the config "
-                              f"says vocab_size={cfg.vocab_size}")
-    meta_path = folder / META_FILE
-    meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
-    return MiniModel(params, cfg, tokenizer, meta, folder)
+        raise FormatError(folder, f"vocab.txt has {tokenizer.vocab_size} tokens but the config says "
+                                  f"vocab_size={cfg.vocab_size}")
+    return MiniModel(params, cfg, tokenizer, read_meta(folder / META_FILE), folder)
+
+
+def read_meta(path: Path) -> dict:
+    """A model folder's ``meta.json`` (training notes), or ``{}`` when there is none.
+
+    Raises
+    ------
+    FormatError
+        When the file is not a JSON object.
+    """
+    if not path.is_file():
+        return {}
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise FormatError(path, f"not valid JSON ({error})") from None
+    if not isinstance(meta, dict):
+        raise FormatError(path, f"holds a JSON {type(meta).__name__}, not an object")
+    return meta
 
 
 # --- the `mini` space ---------------------------------------------------------------------------
@@ -98,5 +118,3 @@ def describe_mini() -> SpaceInfo:
     dims = json.loads((folder / "config.json").read_text())["n_embd"]
     return SpaceInfo("mini", True, size=words, dims=dims, origin=f"our mini GPT's W_E ({folder})")
 
-
-register_space("mini", load_mini, describe_mini)

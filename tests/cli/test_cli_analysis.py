@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_checks import assert_user_error, not_yet_swept
 from click.testing import CliRunner
 from gensim.models import KeyedVectors
 
@@ -33,14 +34,6 @@ def run_json(*args: str):
     result = run(*args, "--json")
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
-
-
-def assert_one_line_error(result, *fragments: str):
-    assert result.exit_code == 1, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
 
 
 def test_calc_json_equals_gensim(kv):
@@ -93,6 +86,15 @@ def test_probe_json_has_words_report_and_ranking(tmp_path):
     assert from_pairs["summary"][0]["direction"].startswith("first principal component of 2")
 
 
+def test_shipped_pair_lists_are_found_where_the_data_folder_is_now(tmp_path, monkeypatch):
+    (tmp_path / "wordlists").mkdir()
+    (tmp_path / "wordlists" / "vehicles.tsv").write_text("truck\tcar\nbus\tcar\n")
+    monkeypatch.setenv("EMBEDSPACE_DATA", str(tmp_path))  # after cli was imported: asked at call time
+    summary = sections(run_json("probe", "--pairs", "vehicles", "cat", "--space", TINY))["summary"][0]
+    assert summary["pairs"] == 2 and summary["pairs_file"] == str(tmp_path / "wordlists" / "vehicles.tsv")
+    assert_user_error(run("probe", "--pairs", "plurals", "cat", "--space", TINY), "(shipped: vehicles)")
+
+
 def sections(rows: list[dict]) -> dict[str, list[dict]]:
     """The probe's JSON rows grouped by their section."""
     grouped: dict[str, list[dict]] = {}
@@ -128,20 +130,21 @@ def test_evaluate_similarity_json(tmp_path, kv):
 
 @pytest.mark.parametrize("args, fragments", [
     (("analogy", "cat", "dgo", "horse"), ("'dgo' is not in the vocabulary", "dog")),
-    (("calc", ""), ("empty expression",)),
-    (("calc", "cat -"), ("ends with an operator",)),
-    (("probe", "--direction", "cat - cat", "dog"), ("zero length",)),
+    pytest.param(("calc", ""), ("empty expression",), marks=not_yet_swept("embedspace.analysis.arithmetic")),
+    pytest.param(("calc", "cat -"), ("ends with an operator",), marks=not_yet_swept("embedspace.analysis.arithmetic")),
+    pytest.param(("probe", "--direction", "cat - cat", "dog"), ("zero length",),
+                 marks=not_yet_swept("embedspace.analysis.probes")),
     (("probe", "--pairs", "no-such-list", "dog"), ("no such pair list",)),
-    (("odd-one-out", "cat"), ("at least two",)),
+    pytest.param(("odd-one-out", "cat"), ("at least two",), marks=not_yet_swept("embedspace.analysis.arithmetic")),
 ])
 def test_user_errors_are_one_line(args, fragments):
-    assert_one_line_error(run(*args, "--space", TINY), *fragments)
+    assert_user_error(run(*args, "--space", TINY), *fragments)
 
 
 def test_malformed_evaluation_file_names_its_line(tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_text(": s\ncat dog car truck\ncat dog car\n")
-    assert_one_line_error(run("evaluate", "analogies", str(bad), "--space", TINY), "bad.txt, line 3", "4 words")
+    assert_user_error(run("evaluate", "analogies", str(bad), "--space", TINY), "bad.txt, line 3", "4 words")
 
 
 def test_usage_errors():

@@ -6,13 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_checks import assert_user_error
 from click.testing import CliRunner
 from gensim.models import KeyedVectors
 
 from cli.main import cli
-from embedspace.io import registry as sources
-from embedspace.io.registry import load_space
-from transformer.minilm_files import ModelNotFound
+from embedspace.io import shipped
+from embedspace.io.loading import load_space
+from transformer.minilm_files import ModelNotFound, find_minilm_dir
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vectors"
 TINY = str(FIXTURES / "tiny.bin")
@@ -25,15 +26,6 @@ def cache_dir(tmp_path, monkeypatch):
 
 def run(*args: str):
     return CliRunner().invoke(cli, list(args))
-
-
-def assert_one_line_error(result, *fragments: str):
-    assert result.exit_code == 1, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
-    assert "Traceback" not in result.output
-    for fragment in fragments:
-        assert fragment in lines[0]
 
 
 def test_neighbors_json_matches_gensim():
@@ -58,19 +50,19 @@ def test_neighbors_table():
 
 
 def test_unknown_word_is_one_line_with_suggestions():
-    assert_one_line_error(run("neighbors", "catt", "--space", TINY), "'catt' is not in the vocabulary", "cat")
+    assert_user_error(run("neighbors", "catt", "--space", TINY), "'catt' is not in the vocabulary", "cat")
 
 
 def test_unknown_space_and_bad_file_are_one_line(tmp_path):
-    assert_one_line_error(run("neighbors", "cat", "--space", "nowhere"), "'nowhere' is neither a space name")
+    assert_user_error(run("neighbors", "cat", "--space", "nowhere"), "'nowhere' is neither a space name")
     bad = tmp_path / "bad.txt"
     bad.write_text("cat 1 2\ndog 1\n")
-    assert_one_line_error(run("info", "--space", str(bad)), "bad.txt, line 2: wrong field count")
+    assert_user_error(run("info", "--space", str(bad)), "bad.txt, line 2: wrong field count")
 
 
 def test_pickle_needs_trust_pickle():
     kv = str(FIXTURES / "tiny.kv")
-    assert_one_line_error(run("info", "--space", kv), "pickle", "--trust-pickle")
+    assert_user_error(run("info", "--space", kv), "pickle", "--trust-pickle")
     result = run("info", "--space", kv, "--trust-pickle", "--json")
     assert result.exit_code == 0 and json.loads(result.stdout)["size"] == 12
 
@@ -111,7 +103,7 @@ def test_default_space_is_named_on_stderr(monkeypatch, tmp_path):
     def missing(explicit=None):
         raise ModelNotFound("not here")
 
-    monkeypatch.setattr(sources, "find_minilm_dir", missing)
+    monkeypatch.setattr(shipped, "find_minilm_dir", missing)
     folder = tmp_path / "word2vec"
     folder.mkdir()
     np.save(folder / "vectors.npy", np.eye(3, dtype=np.float16))
@@ -134,13 +126,13 @@ def test_convert_round_trips(tmp_path, dest):
 
 
 def test_convert_refuses_an_unknown_suffix(tmp_path):
-    assert_one_line_error(run("convert", TINY, str(tmp_path / "out.csv")), "cannot tell the format")
+    assert_user_error(run("convert", TINY, str(tmp_path / "out.csv")), "cannot tell the format")
 
 
 @pytest.mark.minilm
 def test_neighbors_tower_on_minilm():
     try:
-        sources.find_minilm_dir()
+        find_minilm_dir()
     except ModelNotFound:
         pytest.skip("all-MiniLM-L6-v2 is not installed")
     result = run("neighbors", "tower", "--space", "minilm", "--json")

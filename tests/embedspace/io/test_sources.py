@@ -1,28 +1,21 @@
-"""load_space: paths, the named spaces (minilm, word2vec), pickles, checksums and the registry."""
+"""load_space: paths, the shipped spaces (minilm, word2vec, mini), pickles, checksums; save_space.
+
+The registry itself and plugins: test_registry.py.
+"""
 from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from embedspace.errors import EmbedspaceError, FormatError
-from embedspace.io import registry as sources
-from embedspace.io.registry import (
-    PickleRefused,
-    SpaceInfo,
-    UnknownSpaceError,
-    default_space_name,
-    known_spaces,
-    load_space,
-    register_space,
-    save_space,
-    unregister_space,
-)
-from embedspace.space import Space
+from embedspace.errors import FormatError, InvalidInput, MissingFile, PickleRefused, UnknownSpaceError
+from embedspace.io import shipped
+from embedspace.io.loading import known_spaces, load_space
+from embedspace.io.saving import save_space
+from embedspace.io.shipped import default_space_name
 from transformer.minilm_files import ChecksumMismatch, ModelNotFound, find_minilm_dir, sha256_of
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "vectors"
@@ -55,7 +48,7 @@ def test_explicit_format_is_used(tmp_path):
     path = tmp_path / "no_header.txt"
     path.write_text("12 6\n", "utf-8")  # as GloVe: one key '12' with one value
     assert load_space(path, format="glove").index_to_key == ["12"]
-    with pytest.raises(ValueError, match="unknown format 'csv'"):
+    with pytest.raises(InvalidInput, match="unknown format 'csv'"):
         load_space(path, format="csv")
 
 
@@ -65,7 +58,7 @@ def test_unknown_spec_names_the_known_spaces():
 
 
 def test_limit_must_be_positive():
-    with pytest.raises(ValueError, match="limit"):
+    with pytest.raises(InvalidInput, match="limit"):
         load_space(FIXTURES / "tiny.bin", limit=0)
 
 
@@ -79,7 +72,7 @@ def test_save_space_round_trips(tmp_path, suffix):
 
 
 def test_save_space_refuses_an_unknown_suffix(tmp_path):
-    with pytest.raises(ValueError, match="cannot tell the format"):
+    with pytest.raises(InvalidInput, match="cannot tell the format"):
         save_space(load_space(FIXTURES / "tiny.txt"), tmp_path / "out.csv")
 
 
@@ -131,12 +124,12 @@ def test_missing_word2vec_is_unavailable_and_says_why(tmp_path, monkeypatch):
     monkeypatch.setenv("EMBEDSPACE_DATA", str(tmp_path / "nothing"))
     info = {i.name: i for i in known_spaces()}["word2vec"]
     assert not info.available and "vectors.npy" in info.reason
-    with pytest.raises(EmbedspaceError, match="shipped word2vec space is missing"):
+    with pytest.raises(MissingFile, match="shipped word2vec space is missing"):
         load_space("word2vec")
 
 
 def test_named_space_refuses_a_format():
-    with pytest.raises(ValueError, match="files only"):
+    with pytest.raises(InvalidInput, match="files only"):
         load_space("word2vec", format="glove")
 
 
@@ -169,8 +162,8 @@ def test_minilm_keeps_whole_words_and_caches_them(tmp_path, monkeypatch):
     monkeypatch.setenv("EMBEDSPACE_MINILM", str(tmp_path / "model"))
     expected = sha256_of(tmp_path / "model" / "model.safetensors")
     checked = []
-    real_verify = sources.verify_checksum
-    monkeypatch.setattr(sources, "verify_checksum", lambda folder: checked.append(real_verify(folder, expected)))
+    real_verify = shipped.verify_checksum
+    monkeypatch.setattr(shipped, "verify_checksum", lambda folder: checked.append(real_verify(folder, expected)))
     space = load_space("minilm")
     assert space.index_to_key == ["tower", "towers", "castle"]
     np.testing.assert_array_equal(space.vectors, matrix[[2, 4, 6]])
@@ -187,7 +180,7 @@ def test_default_space_is_word2vec_without_minilm(monkeypatch):
     def missing(explicit=None):
         raise ModelNotFound("not here")
 
-    monkeypatch.setattr(sources, "find_minilm_dir", missing)
+    monkeypatch.setattr(shipped, "find_minilm_dir", missing)
     assert default_space_name() == "word2vec"
     assert not {i.name: i for i in known_spaces()}["minilm"].available
 
@@ -209,66 +202,32 @@ def test_real_minilm_whole_words_and_neighbours():
     assert len(load_space("minilm", keep_all_tokens=True)) == w_e.shape[0]
 
 
-# -- the registry ------------------------------------------------------------------------------------------------------------
-@pytest.fixture
-def registered():
-    calls = []
-
-    def loader(**options):
-        calls.append(options)
-        return Space(["a", "b"], np.eye(2), name="plug")
-
-    register_space("plug", loader, lambda: SpaceInfo("plug", True, size=2, dims=2, origin="a test"))
-    yield calls
-    unregister_space("plug")
+def test_the_data_folder_is_asked_at_each_load(data_dir, tmp_path, monkeypatch):
+    assert len(load_space("word2vec")) == 12
+    other = tmp_path / "other" / "word2vec"
+    other.mkdir(parents=True)
+    np.save(other / "vectors.npy", np.eye(2, dtype=np.float16))
+    (other / "vocab.txt").write_text("x\ny\n")
+    monkeypatch.setenv("EMBEDSPACE_DATA", str(tmp_path / "other"))
+    assert load_space("word2vec").index_to_key == ["x", "y"]
 
 
-def test_registered_space_loads_with_the_options(registered):
-    assert load_space("plug", limit=5).name == "plug"
-    assert registered == [{"limit": 5, "keep_all_tokens": False}]
-    assert SpaceInfo("plug", True, size=2, dims=2, origin="a test") in known_spaces()
+def test_the_mini_space_is_the_word_rows_of_a_model_folder(tmp_path, monkeypatch):
+    from embedspace.io.mini_model import is_word
+    from transformer.checkpoint import save_model
+    from transformer.config import TransformerConfig
+    from transformer.model import init_params
+    from transformer.word_tokenizer import WordTokenizer
 
-
-def test_failing_describe_reads_as_unavailable():
-    def broken():
-        raise RuntimeError("weights missing")
-
-    register_space("broken", lambda **options: None, broken)
-    try:
-        info = {i.name: i for i in known_spaces()}["broken"]
-    finally:
-        unregister_space("broken")
-    assert not info.available and info.reason == "RuntimeError: weights missing"
-
-
-@pytest.mark.parametrize("name", ["", "a/b", ".."])
-def test_bad_names_are_refused(name):
-    with pytest.raises(ValueError, match="space name"):
-        register_space(name, lambda **o: None, lambda: None)
-
-
-def test_builtin_providers_are_imported_lazily_and_missing_ones_skipped(tmp_path, monkeypatch):
-    (tmp_path / "es_test_provider.py").write_text(
-        "import numpy as np\n"
-        "from embedspace.io.registry import SpaceInfo, Space, register_space\n"
-        "register_space('provided', lambda **o: Space(['x'], np.ones((1, 3)), name='provided'),\n"
-        "               lambda: SpaceInfo('provided', True))\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(sources, "BUILTIN_PROVIDERS", ("es_test_missing_provider", "es_test_provider"))
-    monkeypatch.setattr(sources, "_imported_providers", False)
-    try:
-        assert "es_test_provider" not in sys.modules
-        assert load_space("provided").dim == 3
-        assert "es_test_provider" in sys.modules
-    finally:
-        unregister_space("provided")
-        sys.modules.pop("es_test_provider", None)
-
-
-def test_a_provider_with_a_broken_import_is_not_hidden(tmp_path, monkeypatch):
-    (tmp_path / "es_test_broken.py").write_text("import es_no_such_dependency\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(sources, "BUILTIN_PROVIDERS", ("es_test_broken",))
-    monkeypatch.setattr(sources, "_imported_providers", False)
-    with pytest.raises(ModuleNotFoundError, match="es_no_such_dependency"):
-        known_spaces()
+    tokenizer = WordTokenizer.build(["the king and the queen , 42 times ."] * 3, vocab_size=12)
+    cfg = TransformerConfig(vocab_size=tokenizer.vocab_size, n_ctx=4, n_embd=4, n_head=1, n_layer=1)
+    params = init_params(cfg, seed=0)
+    save_model(tmp_path / "mini", params, cfg, extra_files={"vocab.txt": "\n".join(tokenizer.id_to_token) + "\n"})
+    monkeypatch.setenv("EMBEDSPACE_DATA", str(tmp_path))
+    space = load_space("mini")
+    words = [t for t in tokenizer.id_to_token if is_word(t)]
+    assert space.index_to_key == words and {",", "42", "<unk>"}.isdisjoint(words)
+    rows = [tokenizer.id_to_token.index(w) for w in words]
+    np.testing.assert_array_equal(space.vectors, params["wte"][rows])
+    info = {i.name: i for i in known_spaces()}["mini"]
+    assert (info.available, info.size, info.dims) == (True, len(words), 4)
