@@ -1,6 +1,6 @@
 /* embedspace interactive views (embedspace/viz/interactive.py writes the pages).
  *
- * Every <div class="es-view" data-kind="scatter"> holds a <script type="application/json" class="es-data">
+ * Every scatter view (div.es-view[data-kind=scatter]) holds a JSON script element (script.es-data)
  * with its points (base64 float32), words, groups, arrows and neighbours. The points are drawn with WebGL
  * through regl (vendored beside this file); axes, arrows, labels and rings are an SVG overlay updated
  * each frame. Charts (<div class="es-chart">) are SVG written by Python; this script adds their tooltips.
