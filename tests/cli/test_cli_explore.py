@@ -30,7 +30,7 @@ def run(*args):
 
 
 def payload(path) -> dict:
-    found = re.search(r'<script type="application/json" class="es-data">(.*?)</script>', path.read_text(), re.S)
+    found = re.search(r'<script type="application/json" class="es-data">(.*?)</script>', path.read_text(), re.DOTALL)
     return json.loads(found.group(1))
 
 

@@ -36,7 +36,7 @@ def decode(text: str, dtype: str) -> np.ndarray:
 
 def data_of(html: str) -> dict:
     """The JSON payload of the first view in ``html``."""
-    found = re.search(r'<script type="application/json" class="es-data">(.*?)</script>', html, re.S)
+    found = re.search(r'<script type="application/json" class="es-data">(.*?)</script>', html, re.DOTALL)
     return json.loads(found.group(1))
 
 
