@@ -139,7 +139,7 @@
     this.screen = new Float32Array(model.n * 2);
     this.visibleOnScreen = new Uint8Array(model.n);
 
-    this.regl = createREGL({canvas: this.canvas, attributes: {antialias: true, alpha: false, depth: true}});
+    this.regl = createREGL({canvas: this.canvas, attributes: {antialias: false, alpha: false, depth: true}});
     this.buildBuffers();
     this.buildOverlay();
     this.bindPanel();
@@ -158,44 +158,46 @@
 
   ScatterView.prototype.buildBuffers = function () {
     var model = this.model, regl = this.regl, n = model.n, data = this.data;
-    var colours = new Uint8Array(n * 3);
+    // one 4-byte attribute per point: its colour, and its state (0 normal, 1 dimmed, 2 in focus, 3 hidden)
+    // in the fourth byte; a single attribute is what SwiftShader draws fastest (measured: docs/plots.md)
+    var looks = new Uint8Array(n * 4);
     var palette = (data.groups ? data.groups.colours : [data.colour]).map(hexToRgb);  // colours chosen in Python
     for (var i = 0; i < n; i++) {
       var rgb = palette[model.groups ? model.groups[i] : 0];
-      colours[i * 3] = rgb[0]; colours[i * 3 + 1] = rgb[1]; colours[i * 3 + 2] = rgb[2];
+      looks[i * 4] = rgb[0]; looks[i * 4 + 1] = rgb[1]; looks[i * 4 + 2] = rgb[2];
     }
+    this.looks = looks;
     this.states = new Uint8Array(n);
-    this.stateBuffer = regl.buffer({data: this.states, usage: 'dynamic'});
+    this.looksBuffer = regl.buffer({data: looks, usage: 'dynamic'});
     var size = data.point_size || (n > 20000 ? 3 : n > 2000 ? 4 : n > 300 ? 6 : 9);
     this.pointSize = size;
     this.drawPoints = regl({
       vert: [
         'precision mediump float;',
-        'attribute vec3 position; attribute vec3 colour; attribute float state;',
+        'attribute vec3 position; attribute vec4 look;',
         'uniform mat4 mvp; uniform float size; uniform float ratio;',
-        'varying vec3 vColour; varying float vState;',
+        'varying vec3 vColour;',
         'void main() {',
-        '  vColour = colour; vState = state;',
-        '  if (state > 2.5) { gl_Position = vec4(2.0, 2.0, 2.0, 1.0); gl_PointSize = 0.0; return; }',
-        '  gl_Position = mvp * vec4(position, 1.0);',
+        '  float state = look.a * 255.0;',
+        '  vColour = state > 0.5 && state < 1.5 ? mix(look.rgb, vec3(1.0), 0.8) : look.rgb;',
+        '  gl_Position = state > 2.5 ? vec4(2.0, 2.0, 2.0, 1.0) : mvp * vec4(position, 1.0);',
         '  gl_PointSize = (state > 1.5 ? 1.6 * size : size) * ratio;',
         '}'].join('\n'),
-      frag: [
+      // small points are drawn as squares: a round point's discard costs SwiftShader a third more time
+      frag: size > 4 ? [
         'precision mediump float;',
-        'varying vec3 vColour; varying float vState; uniform float rim;',
+        'varying vec3 vColour;',
         'void main() {',
         '  vec2 p = gl_PointCoord * 2.0 - 1.0; float r = dot(p, p);',
         '  if (r > 1.0) discard;',
-        '  vec3 c = (vState > 0.5 && vState < 1.5) ? mix(vColour, vec3(1.0), 0.8) : vColour;',
-        '  if (r > rim) c = mix(c, vec3(1.0), 0.85);',
-        '  gl_FragColor = vec4(c, 1.0);',
-        '}'].join('\n'),
+        '  gl_FragColor = vec4(r > 0.62 ? mix(vColour, vec3(1.0), 0.85) : vColour, 1.0);',
+        '}'].join('\n')
+        : 'precision mediump float; varying vec3 vColour; void main() { gl_FragColor = vec4(vColour, 1.0); }',
       attributes: {
         position: regl.buffer(model.positions),
-        colour: {buffer: regl.buffer(colours), normalized: true},
-        state: {buffer: this.stateBuffer}
+        look: {buffer: this.looksBuffer, normalized: true}
       },
-      uniforms: {mvp: regl.prop('mvp'), size: regl.prop('size'), ratio: regl.prop('ratio'), rim: regl.prop('rim')},
+      uniforms: {mvp: regl.prop('mvp'), size: regl.prop('size'), ratio: regl.prop('ratio')},
       count: n,
       primitive: 'points',
       depth: {enable: true}
@@ -382,7 +384,7 @@
     regl.clear({color: [1, 1, 1, 1], depth: 1});
     var ratio = window.devicePixelRatio || 1;
     this.drawBox({mvp: this.mvp});
-    this.drawPoints({mvp: this.mvp, size: this.pointSize, ratio: ratio, rim: this.pointSize > 4 ? 0.62 : 2.0});
+    this.drawPoints({mvp: this.mvp, size: this.pointSize, ratio: ratio});
     this.updateOverlay();
     if (this.sync || this.firstFrameMs === null) {  // wait for the picture itself, not just the commands
       var pixel = new Uint8Array(4);
@@ -426,7 +428,8 @@
     var rest = dimOthers ? (this.isolate ? 3 : 1) : 0;
     for (var i = 0; i < n; i++) states[i] = groups && hidden[groups[i]] ? 3 : rest;
     focus.forEach(function (j) { states[j] = 2; });
-    this.stateBuffer.subdata(states);
+    for (var k = 0; k < n; k++) this.looks[k * 4 + 3] = states[k];
+    this.looksBuffer.subdata(this.looks);
     this.requestRender();
   };
 
