@@ -94,21 +94,28 @@ class OpenPage:
         self.js("(i) => window.embedspace.views[i].nextFrame()", view)
 
 
+class Browser:
+    """A running headless Chromium: call it with a page's path to open the page (an :class:`OpenPage`)."""
+
+    def __init__(self, context):
+        self.context = context  # Playwright's BrowserContext, for pages of other kinds
+
+    def __call__(self, path: str | os.PathLike) -> OpenPage:
+        page = OpenPage(self.context.new_page(), Path(path).resolve().as_uri())
+        page.goto()
+        return page
+
+
 @contextlib.contextmanager
-def chromium(viewport: dict | None = None) -> Iterator:
-    """A headless Chromium (a fresh profile each time), yielding a function ``open(path) -> OpenPage``."""
+def chromium(viewport: dict | None = None) -> Iterator[Browser]:
+    """A headless Chromium with a fresh profile, closed on leaving the block."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as driver, tempfile.TemporaryDirectory(prefix="embedspace-chromium-") as profile:
         context = driver.chromium.launch_persistent_context(
             profile, executable_path=find_chromium(), headless=True, args=FLAGS, viewport=viewport or VIEWPORT)
         try:
-            def open_page(path: str | os.PathLike) -> OpenPage:
-                page = OpenPage(context.new_page(), Path(path).resolve().as_uri())
-                page.goto()
-                return page
-
-            yield open_page
+            yield Browser(context)
         finally:
             context.close()
 

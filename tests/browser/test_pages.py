@@ -7,6 +7,7 @@ $EMBEDSPACE_SCREENSHOTS when it is set (that is how docs/images/ was made).
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -19,7 +20,7 @@ from cli.main import cli
 from embedspace.io.registry import save_space
 from embedspace.space import Space
 from embedspace.viz.explore import explore_view
-from embedspace.viz.interactive import PALETTE, page_html, write_page
+from embedspace.viz.interactive import PALETTE, page_script, view_fragment, write_page
 from embedspace.viz.interactive_views import drift_view, points_view, probe_view
 
 WORDS = ["king", "queen", "man", "woman", "prince", "princess", "boy", "girl", "father", "mother"]
@@ -47,17 +48,24 @@ def pages(tmp_path_factory) -> dict[str, Path]:
     report = [points_view(coords, WORDS, groups=["male", "female"] * 5, title="first", view_id="first"),
               points_view(coords[:, :2], WORDS, title="second, in 2D", view_id="second"),
               drift_view({"1 vs 2": [1.0, 0.8, 0.6], "W_E vs 1": [1.0, 0.5, 0.4]}, view_id="drift")]
-    made["report"].write_text(page_html(report, title="a report: three figures, one script"), encoding="utf-8")
+    # as the tour's report.html will do it: its own page, figures among its paragraphs, the script once at the end
+    body = "".join(f"<h2>figure {i}</h2><p>text</p>{view_fragment(view)}" for i, view in enumerate(report, 1))
+    made["report"].write_text(f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>report</title></head>'
+                              f"<body><h1>a report</h1>{body}{page_script()}</body></html>", encoding="utf-8")
     hostile = Space(HOSTILE + WORDS, rng.normal(size=(len(HOSTILE) + len(WORDS), 8)).astype(np.float32), name="h")
     write_page(made["hostile"], [explore_view(hostile, topn=3)], title="hostile words")
     return made
 
 
-def screenshot(page, name: str) -> None:
-    """Keep a picture of the page for the docs when $EMBEDSPACE_SCREENSHOTS names a folder."""
+def screenshot(page, name: str, selector: str = ".es-view") -> None:
+    """Keep a picture of the view for the docs when $EMBEDSPACE_SCREENSHOTS names a folder (64 colours, small)."""
     folder = os.environ.get("EMBEDSPACE_SCREENSHOTS")
     if folder:
-        page.page.locator(".es-view").first.screenshot(path=str(Path(folder) / f"{name}.png"))
+        from PIL import Image
+
+        png = page.page.locator(selector).first.screenshot()
+        image = Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT)
+        image.save(Path(folder) / f"{name}.png", optimize=True)
 
 
 def clean(page) -> None:
@@ -162,8 +170,8 @@ def test_chart_marks_show_their_value_on_hover(open_page, pages, name, mark, tip
     shown = page.page.locator(".es-chart .es-tip")
     assert shown.first.is_visible() and tip in shown.first.inner_text()
     assert shown.first.inner_text() == first.get_attribute("data-tip")
+    screenshot(page, "probe" if name == "probe" else "drift", ".es-view" if name == "probe" else "#drift")
     if name == "probe":
-        screenshot(page, "probe")
         bars = page.page.locator("rect.es-bar").count()
         assert bars == len(WORDS)
     clean(page)

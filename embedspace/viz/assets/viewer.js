@@ -422,6 +422,20 @@
     return out;
   };
 
+  // turn the camera's attention to the points in focus: centre on them, zoom until they fill the view
+  ScatterView.prototype.frameFocus = function () {
+    var focus = this.focusSet(), pos = this.model.positions, lo = [Infinity, Infinity, Infinity];
+    var hi = [-Infinity, -Infinity, -Infinity];
+    if (!focus.length) return;
+    focus.forEach(function (i) {
+      for (var d = 0; d < 3; d++) { lo[d] = Math.min(lo[d], pos[i * 3 + d]); hi[d] = Math.max(hi[d], pos[i * 3 + d]); }
+    });
+    var radius = Math.max(0.02, Math.hypot(hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]) / 2);
+    this.camera.target = [(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, (lo[2] + hi[2]) / 2];
+    this.camera.zoom = Math.min(40, Math.max(1, 1.2 / radius));
+    this.requestRender();
+  };
+
   ScatterView.prototype.updateStates = function () {
     var n = this.model.n, states = this.states, groups = this.model.groups, hidden = this.hidden;
     var focus = this.focusSet(), dimOthers = this.selected >= 0;
@@ -542,7 +556,11 @@
       if (e.key === 'Escape') { self.searchBox.value = ''; self.search(''); }
     });
     if (this.isolateBox) {
-      this.isolateBox.addEventListener('change', function () { self.isolate = self.isolateBox.checked; self.updateStates(); });
+      this.isolateBox.addEventListener('change', function () {
+        self.isolate = self.isolateBox.checked;
+        self.updateStates();
+        if (self.isolate) self.frameFocus(); else self.camera = self.initialCamera();
+      });
     }
     Array.prototype.forEach.call(root.querySelectorAll('.es-legend li'), function (item) {
       item.addEventListener('click', function () {
@@ -630,6 +648,7 @@
       list.appendChild(item);
     });
     this.updateStates();
+    if (this.isolate) this.frameFocus();
   };
 
   // -- what tests and benchmarks read --------------------------------------------------------------------
