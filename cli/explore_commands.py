@@ -58,6 +58,11 @@ def explore_command(space: str | None, out: Path, method: str | None, axes: tupl
         raise click.UsageError(f"--dims {dims} but {len(axes)} axes were given")
     opened = open_space(space)
     words, groups = read_word_list(words_file) if words_file is not None else (None, None)
+    if words is not None and len(set(words)) < len(words):
+        first = {word: i for i, word in reversed(list(enumerate(words)))}  # each word's first line
+        click.echo(f"{len(words) - len(first)} repeated words left out (each keeps its first line)", err=True)
+        keep = sorted(first.values())
+        words, groups = [words[i] for i in keep], [groups[i] for i in keep] if groups is not None else None
     coords = read_coordinates(coords_file) if coords_file is not None else None
     if coords is not None and words is not None:
         raise click.UsageError("give --words or --coords, not both: the coordinates name their own words")

@@ -25,6 +25,7 @@ import numpy as np
 
 from embedspace.analysis.neighbours import nearest_neighbours
 from embedspace.errors import FormatError, InvalidInput
+from embedspace.io.formats import is_number
 from embedspace.space import Space
 from embedspace.viz.interactive import NeighbourTable, ScatterView
 from embedspace.viz.interactive_views import projection_details
@@ -79,15 +80,6 @@ def read_coordinates(path: str | os.PathLike) -> Coordinates:
     if not np.all(np.isfinite(coords)):
         raise FormatError(path, "a coordinate is NaN or infinite")
     return Coordinates(keys, coords, groups if any(groups) else None)
-
-
-def is_number(text: str) -> bool:
-    """Whether ``text`` reads as a float."""
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def numeric_width(row: Sequence[str]) -> int:

@@ -339,7 +339,9 @@ def scatter_fragment(view: ScatterView, height: int) -> str:
              '<div class="es-selection" hidden><p class="es-word"></p><p class="es-group"></p>'
              f'{nearest}{isolate}<ol class="es-neighbours"></ol></div>'
              f"{legend_list(view)}{details_list(view.details)}</aside>")
-    stage = ('<div class="es-stage"><canvas></canvas><svg class="es-overlay" xmlns="http://www.w3.org/2000/svg">'
+    label = f"{'3D' if view.dims == 3 else '2D'} scatter plot of {len(view.labels):,} words; search them beside it"
+    stage = (f'<div class="es-stage"><canvas role="img" aria-label="{label}"></canvas>'
+             '<svg class="es-overlay" xmlns="http://www.w3.org/2000/svg">'
              f'</svg><div class="es-tip" hidden></div><div class="es-hint">{hint}</div></div>')
     return (f'<div class="es-view" id="{view.view_id}" data-kind="scatter" style="--es-height:{int(height)}px">'
             f'{head(view.title, view.caption)}<div class="es-body">{stage}{panel}</div>'

@@ -17,11 +17,10 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
-from embedspace.io.registry import save_space
 from embedspace.space import Space
 from embedspace.viz.explore import explore_view
 from embedspace.viz.interactive import PALETTE, page_script, view_fragment, write_page
-from embedspace.viz.interactive_views import drift_view, points_view, probe_view
+from embedspace.viz.interactive_views import drift_view, points_view
 
 WORDS = ["king", "queen", "man", "woman", "prince", "princess", "boy", "girl", "father", "mother"]
 HOSTILE = ["</script><script>window.pwned=1</script>", "quote\"'", "line\u2028break", "<b>bold</b>&amp;"]

@@ -128,3 +128,14 @@ def test_context_plot_html_writes_the_drift_chart(tmp_path):
     assert result.exit_code == 0, result.output
     text = out.read_text()
     assert 'data-kind="chart"' in text and "1 vs 2, layer 0:" in text and "the king is here" in text
+
+
+def test_explore_leaves_out_repeated_words_and_says_so(space_dir, tmp_path):
+    listed = tmp_path / "words.tsv"
+    listed.write_text("king\troyal\ncat\tanimal\nking\tother\n")
+    out = tmp_path / "twice.html"
+    result = run("explore", space_dir, "--words", listed, "--out", out, "--neighbours", "2", "--dims", "2")
+    assert result.exit_code == 0, result.output
+    assert "1 repeated words left out" in result.output
+    data = payload(out)
+    assert data["n"] == 2 and data["groups"]["names"] == ["royal", "animal"]
