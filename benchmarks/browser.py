@@ -94,11 +94,49 @@ class OpenPage:
         self.js("(i) => window.embedspace.views[i].nextFrame()", view)
 
 
+def cpu_seconds(profile: str) -> float:
+    """CPU seconds used so far by the Chromium started with ``profile`` and all its processes (Linux /proc).
+
+    On a shared machine the wall time of a frame depends on what else runs; its CPU time much less.
+    """
+    parents, cpu, root = {}, {}, None
+    tick = os.sysconf("SC_CLK_TCK")
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[1].split()
+            command = Path(f"/proc/{name}/cmdline").read_bytes()
+        except OSError:
+            continue
+        pid = int(name)
+        parents[pid], cpu[pid] = int(fields[1]), (int(fields[11]) + int(fields[12])) / tick  # ppid, utime + stime
+        program = command.split(b"\0")[0]
+        if f"--user-data-dir={profile}".encode() in command and b"crashpad" not in program:
+            root = pid  # the browser process (its crash handlers name the profile too)
+    if root is None:
+        return float("nan")
+
+    def in_tree(pid: int) -> bool:
+        while pid > 1:
+            if pid == root:
+                return True
+            pid = parents.get(pid, 1)
+        return False
+
+    return sum(seconds for pid, seconds in cpu.items() if in_tree(pid))
+
+
 class Browser:
     """A running headless Chromium: call it with a page's path to open the page (an :class:`OpenPage`)."""
 
-    def __init__(self, context):
+    def __init__(self, context, profile: str = ""):
         self.context = context  # Playwright's BrowserContext, for pages of other kinds
+        self.profile = profile  # its user data folder, which names its processes
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds used by this browser's processes so far."""
+        return cpu_seconds(self.profile)
 
     def __call__(self, path: str | os.PathLike) -> OpenPage:
         page = OpenPage(self.context.new_page(), Path(path).resolve().as_uri())
@@ -115,7 +153,7 @@ def chromium(viewport: dict | None = None) -> Iterator[Browser]:
         context = driver.chromium.launch_persistent_context(
             profile, executable_path=find_chromium(), headless=True, args=FLAGS, viewport=viewport or VIEWPORT)
         try:
-            yield Browser(context)
+            yield Browser(context, profile)
         finally:
             context.close()
 
@@ -156,9 +194,12 @@ def measure_page(open_page, path: str | os.PathLike, drag_seconds: float = 3.0) 
     page = open_page(path)
     wall = time.perf_counter() - start
     in_page = page.state()["firstFrameMs"] / 1000
+    cpu_before = open_page.cpu_seconds()
     dragged = page.js(DRAG_LOOP, drag_seconds)
+    cpu = open_page.cpu_seconds() - cpu_before
     steps = np.array(dragged["steps"])
     page.page.close()
     return {"first_frame_s": wall, "first_frame_in_page_s": in_page, "drag_fps": dragged["fps"],
             "drag_step_median_ms": float(np.median(steps)), "drag_step_p90_ms": float(np.percentile(steps, 90)),
+            "drag_cpu_ms_per_frame": 1000 * cpu / max(1, len(steps)), "load_average": os.getloadavg()[0],
             "errors": page.errors}

@@ -562,7 +562,7 @@
         if (self.isolate) self.frameFocus(); else self.camera = self.initialCamera();
       });
     }
-    Array.prototype.forEach.call(root.querySelectorAll('.es-legend li'), function (item) {
+    Array.prototype.forEach.call(root.querySelectorAll('.es-legend li[data-group]'), function (item) {
       item.addEventListener('click', function () {
         var g = +item.getAttribute('data-group');
         self.hidden[g] = self.hidden[g] ? 0 : 1;
