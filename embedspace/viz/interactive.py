@@ -108,8 +108,8 @@ class ScatterView:
     show_labels : {"auto", "all", "hover"}
         ``"auto"``: every label up to :data:`ALL_LABELS` points, else on hover and selection.
     camera : dict, optional
-        The first view, ``{"azimuth": degrees, "elevation": degrees}`` (elevation 90 looks down the
-        third axis).
+        The first view, ``{"azimuth": degrees, "elevation": degrees, "fit": bool}`` (elevation 90
+        looks down the third axis; ``fit`` zooms until the data's box fills the first view).
     view_id : str
         The element id; unique within a page.
     """

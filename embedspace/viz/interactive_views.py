@@ -122,7 +122,7 @@ def analogy_view(space: Space, a: str, b: str, c: str, expected: str | None = No
     return ScatterView(coords, shown, groups=groups, title=title or f"{a} − {b} + {c} ≈ {nearest}",
                        caption="Opens on the plane of the picture (PC1, PC2); drag to see the third component.",
                        axis_labels=pca.axis_labels(), arrows=arrows, markers=[marker], details=details,
-                       camera={"azimuth": 0, "elevation": 90}, view_id=view_id)
+                       camera={"azimuth": 0, "elevation": 90, "fit": True}, view_id=view_id)
 
 
 def probe_view(words: Sequence[str], scores: Sequence[float], groups: Sequence[str] | None = None,

@@ -297,9 +297,10 @@
     this.markers.forEach(function (m) {
       var p = at(m.at);
       m.g.setAttribute('transform', 'translate(' + p[0].toFixed(1) + ',' + p[1].toFixed(1) + ')');
-      var flip = p[0] > width * 0.6;
-      m.label.setAttribute('dx', flip ? '-12' : '12');
-      m.label.setAttribute('text-anchor', flip ? 'end' : 'start');
+      var low = p[1] > height * 0.8;  // the star's label goes under it, or over it near the bottom edge
+      m.label.setAttribute('dx', '0');
+      m.label.setAttribute('dy', low ? '-16' : '24');
+      m.label.setAttribute('text-anchor', p[0] < width * 0.25 ? 'start' : p[0] > width * 0.75 ? 'end' : 'middle');
     });
     var focus = this.focusSet();
     var shown = {};
@@ -358,6 +359,19 @@
     return [(px + 1) / 2 * this.width, (1 - py) / 2 * this.height, pz];
   };
 
+  // the zoom at which the data's box fills most of the view as the camera first looks at it
+  ScatterView.prototype.fitZoom = function () {
+    var box = this.model.box, extent = 0, saved = this.camera.zoom;
+    this.camera.zoom = 1;
+    this.mvp = this.matrix();
+    for (var c = 0; c < 8; c++) {
+      var p = this.project(box[0][c & 1], box[1][(c >> 1) & 1], box[2][(c >> 2) & 1]);
+      extent = Math.max(extent, Math.abs(p[0] / this.width * 2 - 1), Math.abs(p[1] / this.height * 2 - 1));
+    }
+    this.camera.zoom = saved;
+    return extent > 0 ? Math.min(4, 0.86 / extent) : 1;
+  };
+
   ScatterView.prototype.resize = function () {
     var rect = this.stage.getBoundingClientRect();
     var ratio = window.devicePixelRatio || 1;
@@ -366,6 +380,10 @@
     this.canvas.width = Math.round(this.width * ratio);
     this.canvas.height = Math.round(this.height * ratio);
     this.overlay.setAttribute('viewBox', '0 0 ' + this.width + ' ' + this.height);
+    if ((this.data.view || {}).fit && !this.fitted) {  // a view that opens on a plane: fill the view with it
+      this.fitted = true;
+      this.camera.zoom = this.fitZoom();
+    }
     this.requestRender();
   };
 
@@ -506,12 +524,18 @@
     });
     canvas.addEventListener('pointerleave', function () { self.hovered = -1; self.hideTip(); self.requestRender(); });
     canvas.addEventListener('contextmenu', function (e) { e.preventDefault(); });
-    canvas.addEventListener('dblclick', function () { self.camera = self.initialCamera(); self.requestRender(); });
+    canvas.addEventListener('dblclick', function () { self.resetCamera(); });
     canvas.addEventListener('wheel', function (e) {
       e.preventDefault();
       self.camera.zoom = Math.min(40, Math.max(0.2, self.camera.zoom * Math.exp(-e.deltaY * 0.0015)));
       self.requestRender();
     }, {passive: false});
+  };
+
+  ScatterView.prototype.resetCamera = function () {
+    this.camera = this.initialCamera();
+    if ((this.data.view || {}).fit) this.camera.zoom = this.fitZoom();
+    this.requestRender();
   };
 
   ScatterView.prototype.rotate = function (dx, dy) {
@@ -559,7 +583,7 @@
       this.isolateBox.addEventListener('change', function () {
         self.isolate = self.isolateBox.checked;
         self.updateStates();
-        if (self.isolate) self.frameFocus(); else self.camera = self.initialCamera();
+        if (self.isolate) self.frameFocus(); else self.resetCamera();
       });
     }
     Array.prototype.forEach.call(root.querySelectorAll('.es-legend li[data-group]'), function (item) {

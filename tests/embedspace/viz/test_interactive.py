@@ -157,7 +157,7 @@ def test_analogy_view_opens_on_the_plane_of_the_picture():
     picture = dict(zip(dict.fromkeys(["king", "man", "woman", "queen", ax.get_title().split("≈ ")[1]]), drawn))
     for word, xyz in zip(view.labels, view.coords):
         np.testing.assert_allclose(xyz[:2], picture[word], atol=1e-5)
-    assert view.camera == {"azimuth": 0, "elevation": 90} and view.dims == 3
+    assert view.camera == {"azimuth": 0, "elevation": 90, "fit": True} and view.dims == 3
     star = view.markers[0].at
     unit = space.unit(["king", "man", "woman"])
     pca = PCA(n_components=3, random_state=0).fit(np.vstack([space.unit(view.labels), unit[0] - unit[1] + unit[2]]))
