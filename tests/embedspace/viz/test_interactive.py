@@ -216,3 +216,15 @@ def test_page_neighbours_numbers_outside_words_after_the_points():
     table = page_neighbours(Found, np.array([1, 0]), space)  # points: b, a
     assert table.extra == ["c", "d", "e"]
     assert table.indices.tolist() == [[4, 1, -1], [2, 4, 3]]
+
+
+def test_the_vendored_script_is_regl_2_1_1_as_published_and_safe_inline():
+    import hashlib
+    from importlib import resources
+
+    assets = resources.files("embedspace.viz").joinpath("assets")
+    regl = assets.joinpath("regl.min.js").read_bytes()
+    assert hashlib.sha256(regl).hexdigest() == "6d14aa47e560de0d0f0d37ec7b4868274245125a6de4022010e9c0fdcc5a4b62"
+    assert "MIT" in assets.joinpath("regl.LICENSE").read_text()
+    for name in ("regl.min.js", "viewer.js", "viewer.css"):
+        assert "</script" not in assets.joinpath(name).read_text().lower(), name  # would end the inline element
