@@ -7,6 +7,7 @@ from cli import (
     analysis_commands,
     corpus_commands,
     evaluate_commands,
+    explore_commands,
     minilm_commands,
     model_commands,
     plot_commands,
@@ -34,6 +35,6 @@ def cli(ctx: click.Context, verbose: int) -> None:
 
 
 for module in (space_commands, corpus_commands, analysis_commands, evaluate_commands, model_commands, minilm_commands,
-               plot_commands, tour_commands):
+               plot_commands, tour_commands, explore_commands):
     for command in module.COMMANDS:
         cli.add_command(command)

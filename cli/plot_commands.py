@@ -48,9 +48,10 @@ def spread_option(args: list[str], option: str) -> list[str]:
 
 
 def out_option(command):
-    """``--out FILE``: the picture to write (PNG, SVG or PDF, by extension)."""
+    """``--out FILE``: the picture to write (PNG, SVG or PDF, by extension), or an interactive page (.html)."""
     return click.option("--out", "-o", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-                        help="The picture to write: .png, .svg or .pdf.")(command)
+                        help="The picture to write: .png, .svg or .pdf; or .html for an interactive page "
+                             "(works offline).")(command)
 
 
 @click.command("plot", cls=GreedyAxesCommand)
@@ -82,9 +83,11 @@ def plot_command(session: Session, words: tuple[str, ...], method: str, axes: tu
 
     \b
         embedspace plot king queen man woman prince princess --dims 3 --out royals.png
+        embedspace plot king queen man woman prince princess --dims 3 --out royals.html
         embedspace plot italy germany rome berlin hitler mussolini --method axes --axes "italy - germany" "hitler - germany" --out axes.png
     """
     from embedspace.io.export import write_coordinates_csv
+    from embedspace.viz.interactive import is_page_path, write_page
     from embedspace.viz.plots import plot_points, save_figure
     from embedspace.viz.projections import project
 
@@ -100,8 +103,13 @@ def plot_command(session: Session, words: tuple[str, ...], method: str, axes: tu
     coords, projection = project(opened, words, method, n_components=dims or 2, axes=axes, random_state=seed,
                                  **options)
     heading = title or f"{PROJECTION_TITLES[method]} of {len(words)} words ({opened.name})"
-    ax = plot_points(coords, words, title=heading, axis_labels=projection.axis_labels())
-    save_figure(ax, out)
+    if is_page_path(out):  # -- interactive page (embedspace.viz.interactive) --
+        from embedspace.viz.interactive_views import points_view
+
+        view = points_view(coords, words, projection, title=heading, details=[("space", opened.name)])
+        write_page(out, [view], title=heading)
+    else:
+        save_figure(plot_points(coords, words, title=heading, axis_labels=projection.axis_labels()), out)
     click.echo(f"wrote {out}")
     if coords_csv is not None:
         write_coordinates_csv(coords_csv, words, coords)
@@ -122,16 +130,25 @@ def plot_analogy_command(session: Session, a: str, b: str, c: str, expected: str
     """Draw A - B + C as a parallelogram: B -> C beside A -> the answer, in the PCA plane of the words.
 
     The star marks A - B + C (of unit vectors, as gensim combines them), annotated with its
-    nearest word (A, B and C left out).
+    nearest word (A, B and C left out). An .html page shows it in 3D: it opens on the picture's
+    plane, and rotating shows the third principal component.
 
     Example:
 
+    \b
         embedspace plot-analogy king man woman --expected queen --out analogy.png
+        embedspace plot-analogy king man woman --expected queen --out analogy.html
     """
+    from embedspace.viz.interactive import is_page_path, write_page
     from embedspace.viz.plots import plot_analogy, save_figure
 
-    ax = plot_analogy(open_space(session, space), a, b, c, expected=expected, title=title)
-    save_figure(ax, out)
+    if is_page_path(out):  # -- interactive page (embedspace.viz.interactive) --
+        from embedspace.viz.interactive_views import analogy_view
+
+        view = analogy_view(open_space(session, space), a, b, c, expected=expected, title=title)
+        write_page(out, [view], title=view.title)
+    else:
+        save_figure(plot_analogy(open_space(session, space), a, b, c, expected=expected, title=title), out)
     click.echo(f"wrote {out}")
 
 
@@ -153,9 +170,12 @@ def plot_probe_command(session: Session, words: tuple[str, ...], direction: str,
 
     Example:
 
+    \b
         embedspace plot-probe --direction "cats - cat" dog dogs car cars child children --out plural.png
+        embedspace plot-probe --direction "cats - cat" dog dogs car cars child children --out plural.html
     """
     from embedspace.analysis.probes import direction_from_expression, score
+    from embedspace.viz.interactive import is_page_path, write_page
     from embedspace.viz.plots import plot_probe, save_figure
 
     opened = open_space(session, space)
@@ -163,9 +183,14 @@ def plot_probe_command(session: Session, words: tuple[str, ...], direction: str,
     found = direction_from_expression(opened, direction)
     scores = score(opened, found, words, measure)  # [N]
     measure_label = {"dot": "dot product with", "projection": "projection onto", "cosine": "cosine with"}[measure]
-    ax = plot_probe(words, scores, title=title or f"Words along “{found.name}” ({opened.name})",
-                    xlabel=f"{measure_label} {found.name}")
-    save_figure(ax, out)
+    heading, xlabel = title or f"Words along “{found.name}” ({opened.name})", f"{measure_label} {found.name}"
+    if is_page_path(out):  # -- interactive page (embedspace.viz.interactive) --
+        from embedspace.viz.interactive_views import probe_view
+
+        details = [("direction", found.name), ("measure", measure), ("space", opened.name)]
+        write_page(out, [probe_view(words, scores, title=heading, xlabel=xlabel, details=details)], title=heading)
+    else:
+        save_figure(plot_probe(words, scores, title=heading, xlabel=xlabel), out)
     click.echo(f"wrote {out}")
 
 

@@ -17,7 +17,7 @@ from cli.common import echo_json, echo_table, json_option, model_choice
 @click.option("--layer", "-l", "layers", type=int, multiple=True,
               help="Layer at which to list neighbours (repeatable; -1 = last). Default: first and last.")
 @click.option("--topn", "-n", default=5, show_default=True, type=click.IntRange(1), help="Neighbours per layer.")
-@click.option("--plot", type=click.Path(dir_okay=False), help="Write the layer-drift chart to this file (.png/.svg/.pdf).")
+@click.option("--plot", type=click.Path(dir_okay=False), help="Write the layer-drift chart to this file (.png/.svg/.pdf, or .html for an interactive page).")
 @json_option
 def context(sentences, word, model, layers, topn, plot, as_json):
     """How the context tugs WORD's vector, layer by layer, in each SENTENCE.
@@ -47,11 +47,19 @@ def context(sentences, word, model, layers, topn, plot, as_json):
 
 
 def save_drift_plot(result, path: str) -> None:
-    """The layer-drift chart of a comparison, written to ``path``."""
+    """The layer-drift chart of a comparison, written to ``path`` (a picture, or an .html page)."""
+    from embedspace.viz.interactive import is_page_path, write_page
     from embedspace.viz.plots import plot_layer_drift, save_figure
 
-    ax = plot_layer_drift(result.layer_drift(), title=f"'{result.word}' in context ({result.model}): cosine by layer")
-    save_figure(ax, path)
+    title = f"'{result.word}' in context ({result.model}): cosine by layer"
+    if is_page_path(path):  # -- interactive page (embedspace.viz.interactive) --
+        from embedspace.viz.interactive_views import drift_view
+
+        details = [("model", result.model), ("note", result.note),
+                   *((f"sentence {i}", o.sentence) for i, o in enumerate(result.occurrences, start=1))]
+        write_page(path, [drift_view(result.layer_drift(), title=title, details=details)], title=title)
+        return
+    save_figure(plot_layer_drift(result.layer_drift(), title=title), path)
 
 
 def echo_comparison(result) -> None:

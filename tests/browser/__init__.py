@@ -1,0 +1,1 @@
+"""Tests that open the interactive pages in headless Chromium."""
