@@ -34,7 +34,7 @@ from embedspace.space import unit_rows
 
 log = logging.getLogger(__name__)
 
-SENSES_PATH = sentences_dir() / "senses.tsv"
+SENSES_FILE = "senses.tsv"  # in embedspace.paths.sentences_dir()
 SENSES_COLUMNS = ("word", "sense", "sentence")
 
 
@@ -308,7 +308,7 @@ def load_sense_sentences(path: str | Path | None = None) -> list[SenseSentence]:
     FormatError
         On a missing header or a line with the wrong number of fields (naming the line).
     """
-    path = Path(path) if path is not None else SENSES_PATH
+    path = Path(path) if path is not None else sentences_dir() / SENSES_FILE
     with open(path, encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
         header = next(reader, None)

@@ -22,7 +22,6 @@ from embedspace.tour.report import Note, Section, Table, absent, scored
 from embedspace.viz.plots import plot_analogy, plot_points
 from embedspace.viz.projections import project
 
-WORDLISTS = wordlists_dir()
 NEIGHBOUR_WORDS = ("tower", "cat")
 ANALOGIES = (  # (expression, the answer the classic demos expect)
     ("king - man + woman", "queen"),
@@ -123,7 +122,7 @@ def section_analogy_figure(tour: Tour, section: Section) -> str:
 
 def section_plurality(tour: Tour, section: Section) -> str:
     """The direction cats - cat: singular/plural pairs, and one..four."""
-    pairs = [p for p in read_pairs(WORDLISTS / "plurals.tsv") if p != ("cats", "cat")]  # cats - cat is the probe
+    pairs = [p for p in read_pairs(wordlists_dir() / "plurals.tsv") if p != ("cats", "cat")]  # cats - cat is the probe
     spaces = tour.usable_spaces(section, ["cats", "cat"])
     rows, charts, summary = [], [], []
     for space in spaces:
@@ -154,8 +153,8 @@ def section_plurality(tour: Tour, section: Section) -> str:
 
 def section_gender(tour: Tour, section: Section) -> str:
     """A gender direction from definitional pairs, scored on held-out family pairs."""
-    family = read_pairs(WORDLISTS / "family.tsv")
-    defining = [p for p in read_pairs(WORDLISTS / "gender.tsv") if p not in family]  # held out: family pairs
+    family = read_pairs(wordlists_dir() / "family.tsv")
+    defining = [p for p in read_pairs(wordlists_dir() / "gender.tsv") if p not in family]  # held out: family pairs
     section.add(Note(f"The direction is the mean of {len(defining)} differences female − male "
                      f"({', '.join(f'{f} − {m}' for f, m in defining[:6])}, ...; data/wordlists/gender.tsv), "
                      f"leaving out the {len(family)} family pairs it is then tested on (data/wordlists/family.tsv)."))
