@@ -633,20 +633,12 @@ PROMPT = "and the lord said unto"
 
 def section_temperature(tour: Tour, section: Section) -> str:
     """The mini GPT's next-token distribution after one prompt at T = 0.5, 1, 2."""
-    from embedspace.contextual.generation import (
-        encode_prompt,
-        generate_text,
-        next_token_table,
-        special_ids,
-    )
+    from embedspace.contextual.generation import distributions, generate_text, next_token_table
     from embedspace.io.mini_model import load_mini_model
     from embedspace.viz.plots import plot_temperatures
-    from transformer.generate import next_token_logits
 
     model = load_mini_model()
-    logits = next_token_logits(model.params, model.cfg, encode_prompt(model, PROMPT))  # [V]
-    logits[special_ids(model)] = -np.inf  # <unk> and <bos> are never offered as the next word
-    ax = plot_temperatures(logits, model.tokenizer.id_to_token, TEMPERATURES, top_k=10,
+    ax = plot_temperatures(distributions(model, PROMPT, TEMPERATURES), model.tokenizer.id_to_token, top_k=10,
                            title=f"mini GPT: the word after '{PROMPT}'")
     section.add(tour.save(ax, "temperatures.png", f"Probabilities of the ten likeliest words after '{PROMPT}' "
                           "at three temperatures: softmax(logits / T)"))
