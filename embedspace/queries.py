@@ -113,6 +113,13 @@ def query_vector(space: Space, terms: Sequence[Term]) -> np.ndarray:
         If there are no terms, or they cancel out (``king - king``).
     UnknownKeyError
         For a key that is not in the space.
+
+    Examples
+    --------
+    >>> from embedspace.space import Space
+    >>> space = Space(["a", "b"], np.array([[2, 0], [0, 3]], dtype=np.float32))
+    >>> [round(float(x), 4) for x in query_vector(space, [Term("a"), Term("b", -1.0)])]  # [D]
+    [0.7071, -0.7071]
     """
     if not terms:
         raise InvalidInput(f"empty expression: give at least one key, e.g. {EXAMPLE!r}")
@@ -161,6 +168,13 @@ def best_keys(space: Space, scores: np.ndarray, excluded: Iterable[str], topn: i
     """The ``topn`` best ``(key, score)`` of ``scores`` [R] (modified in place), leaving out the keys ``excluded``.
 
     Ties keep vocabulary order; keys not in the space are ignored.
+
+    Examples
+    --------
+    >>> from embedspace.space import Space
+    >>> space = Space(["a", "b", "c"], np.eye(3, dtype=np.float32))
+    >>> best_keys(space, np.array([0.5, 0.9, 0.5], dtype=np.float32), ["b", "zz"], topn=2)
+    [('a', 0.5), ('c', 0.5)]
     """
     rows = [space.key_to_index[key] for key in excluded if key in space.key_to_index]
     scores[[i for i in rows if i < scores.shape[0]]] = -np.inf

@@ -34,6 +34,14 @@ def distributions(model: MiniModel, text: str, temperatures: Iterable[float]) ->
 
     One forward pass; ``<unk>`` and ``<bos>`` get probability 0; T = 0 gives the likeliest token all
     the mass. What :func:`embedspace.viz.charts.plot_temperatures` draws.
+
+    Examples
+    --------
+    >>> from embedspace.io.mini_model import load_mini_model
+    >>> mini = load_mini_model()
+    >>> probs = distributions(mini, "and the lord said unto", (0.5, 2))  # {T: [V]}
+    >>> sorted(probs), probs[0.5].shape == (mini.tokenizer.vocab_size,), round(float(probs[2.0].sum()), 6)
+    ([0.5, 2.0], True, 1.0)
     """
     logits = next_token_logits(model.params, model.cfg, encode_prompt(model, text))  # [V]
     return {float(t): distribution(logits, t, suppress=special_ids(model)) for t in temperatures}
