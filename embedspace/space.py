@@ -10,8 +10,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from embedspace.errors import UnknownKeyError
-from runtime.ranking import top_k
+from embedspace import queries
+from embedspace.errors import InvalidInput, UnknownKeyError
 from runtime.threads import blas_threads_for, matmul_bytes, matmul_flops
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ def chunk_rows(dim: int, itemsize: int = 4, cache_sized: bool = False) -> int:
 
 
 def index_keys(keys: list[str]) -> dict[str, int]:
-    """``{key: row}``; raises ValueError naming a repeated key.
+    """``{key: row}``; raises :class:`InvalidInput` naming a repeated key.
 
     Examples
     --------
@@ -45,7 +45,7 @@ def index_keys(keys: list[str]) -> dict[str, int]:
     index = dict(zip(keys, range(len(keys))))
     if len(index) != len(keys):
         repeated = next(key for i, key in enumerate(keys) if index[key] != i)
-        raise ValueError(f"duplicate keys in index_to_key, e.g. {repeated!r}")
+        raise InvalidInput(f"duplicate keys in index_to_key, e.g. {repeated!r}")
     return index
 
 
@@ -116,9 +116,9 @@ class Space:
                  unique_keys: bool = False):
         vectors = vectors if vectors.dtype == np.float32 else np.asarray(vectors, dtype=np.float32)
         if vectors.ndim != 2:
-            raise ValueError(f"vectors must be 2-D [V, D], got shape {vectors.shape}")
+            raise InvalidInput(f"vectors must be 2-D [V, D], got shape {vectors.shape}")
         if len(index_to_key) != vectors.shape[0]:
-            raise ValueError(f"{len(index_to_key)} keys but {vectors.shape[0]} vectors")
+            raise InvalidInput(f"{len(index_to_key)} keys but {vectors.shape[0]} vectors")
         self.index_to_key = list(index_to_key)
         # unique_keys: the caller vouches that the keys are distinct (a cache written from a Space, a
         # reader that dropped duplicates), so key_to_index waits until a key is first looked up.
@@ -252,12 +252,50 @@ class Space:
 
         Keys in ``exclude`` are left out; ties keep vocabulary (frequency) order.
         """
-        scores = self.cosine_scores(vector, restrict_vocab)
-        excluded = [self.key_to_index[k] for k in exclude if k in self.key_to_index]
-        excluded = [i for i in excluded if i < scores.shape[0]]
-        scores[excluded] = -np.inf
-        best = top_k(scores, topn)
-        return [(self.index_to_key[i], float(scores[i])) for i in best if np.isfinite(scores[i])]
+        return queries.best_keys(self, self.cosine_scores(vector, restrict_vocab), exclude, topn)
+
+    def most_similar(self, positive=(), negative=(), topn: int = 10, method: str = "add",
+                     restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+        """The keys that best answer ``positive`` minus ``negative``, best first: gensim's ``most_similar``.
+
+        Parameters
+        ----------
+        positive, negative : str, ndarray [D], or a list of them or of ``(key or vector, weight)`` pairs
+            Terms added and subtracted. A weighted negative term is subtracted (``("man", 0.5)``
+            contributes ``-0.5 * man``; gensim 4 would add it).
+        topn : int
+            How many keys to return (fewer than 1: none).
+        method : {"add", "mul"}
+            ``"add"`` (3CosAdd, gensim ``most_similar``): cosine with the weighted mean of the keys'
+            unit vectors (vectors as given), scaled to unit length. ``"mul"`` (3CosMul, gensim
+            ``most_similar_cosmul``): the product of ``(1 + cos) / 2`` over the positive terms divided
+            by that over the negative terms plus 1e-6; no weights, vectors taken as directions.
+        restrict_vocab : int, optional
+            Answer only from the first ``restrict_vocab`` keys (the most frequent in frequency-sorted
+            spaces); honoured by both methods (gensim's cosmul ignores it).
+
+        Returns
+        -------
+        list of (str, float)
+            ``(key, score)`` pairs; the input keys are left out; ties keep vocabulary order.
+
+        Raises
+        ------
+        UnknownKeyError
+            For a key not in the space (naming close keys).
+        InvalidInput
+            For no terms, terms that cancel out, an unknown method, or weights with ``"mul"``.
+
+        Examples
+        --------
+        >>> space = Space(["king", "man", "woman", "queen"],
+        ...               np.array([[1, 1, 0], [1, 0, 0], [0, 0, 1], [0, 1, 1]], dtype=np.float32))
+        >>> [(k, round(s, 3)) for k, s in space.most_similar(positive=["king", "woman"], negative=["man"], topn=1)]
+        [('queen', 0.959)]
+        >>> [(k, round(s, 3)) for k, s in space.most_similar(["king", "woman"], ["man"], topn=1, method="mul")]
+        [('queen', 1.28)]
+        """
+        return queries.most_similar(self, positive, negative, topn, method, restrict_vocab)
 
     # -- gensim interop -----------------------------------------------------------------------
     @classmethod

@@ -1,8 +1,12 @@
 """A word-level tokenizer for our mini GPT: lower-cased words and punctuation marks, top-V vocabulary.
 
 Whole words as tokens make every row of the model's W_E a word, directly comparable with a
-word2vec space. Words keep inner apostrophes ("one's", "lov'd"), as the word2vec corpus does;
-each other non-space symbol is a token of its own. Ids 0, 1, 2 are ``<unk>``, ``<bos>``, ``<eos>``.
+word2vec space. Words keep inner apostrophes ("one's", "lov'd"); each other non-space symbol is a
+token of its own. Ids 0, 1, 2 are ``<unk>``, ``<bos>``, ``<eos>``.
+
+:data:`TOKEN` is the one word regex of the project: the word2vec corpus
+(:func:`embedspace.training.corpus.tokenize`) keeps its words (:func:`split_words` with
+``words_only=True``), the mini GPT every token.
 """
 from __future__ import annotations
 
@@ -13,21 +17,33 @@ from pathlib import Path
 
 import numpy as np
 
+from transformer.errors import InvalidInput
+
 UNK, BOS, EOS = "<unk>", "<bos>", "<eos>"
 SPECIALS = (UNK, BOS, EOS)
-TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[^\w\s]|_")
+# a word (group 1: letters or digits, inner apostrophes kept: "lov'd", "one's"), or any other non-space
+# symbol on its own ("_" is a word character to \w, but not part of a word)
+TOKEN = re.compile(r"([^\W_]+(?:'[^\W_]+)*)|[^\w\s]|_")
+APOSTROPHE = str.maketrans({"\u2019": "'"})  # the typographic apostrophe (king\u2019s) reads as ' (king's)
 PUNCTUATION_NO_SPACE_BEFORE = {".", ",", ";", ":", "!", "?", ")", "]", "'"}
 
 
-def split_words(text: str) -> list[str]:
-    """Lower-cased word and punctuation tokens of ``text``.
+def split_words(text: str, words_only: bool = False) -> list[str]:
+    """Lower-cased word and punctuation tokens of ``text`` (only the words with ``words_only``).
+
+    A typographic apostrophe (U+2019) counts as ``'``.
 
     Examples
     --------
     >>> split_words("The King's horse, tired!")
     ['the', "king's", 'horse', ',', 'tired', '!']
+    >>> split_words("The King\u2019s horse, tired!", words_only=True)
+    ['the', "king's", 'horse', 'tired']
     """
-    return TOKEN.findall(text.lower())
+    text = text.translate(APOSTROPHE).lower()
+    if words_only:
+        return [word for word in TOKEN.findall(text) if word]
+    return [match.group() for match in TOKEN.finditer(text)]
 
 
 class WordTokenizer:
@@ -44,9 +60,9 @@ class WordTokenizer:
 
     def __init__(self, vocab: list[str]):
         if list(vocab[: len(SPECIALS)]) != list(SPECIALS):
-            raise ValueError(f"a vocabulary must start with {', '.join(SPECIALS)}; got {vocab[:3]}")
+            raise InvalidInput(f"a vocabulary must start with {', '.join(SPECIALS)}; got {vocab[:3]}")
         if len(set(vocab)) != len(vocab):
-            raise ValueError("the vocabulary has duplicate entries")
+            raise InvalidInput("the vocabulary has duplicate entries")
         self.id_to_token = list(vocab)
         self.token_to_id = {token: i for i, token in enumerate(vocab)}
         self.unk_id, self.bos_id, self.eos_id = (self.token_to_id[s] for s in SPECIALS)
@@ -66,7 +82,7 @@ class WordTokenizer:
         Ties in frequency keep the token seen first.
         """
         if vocab_size <= len(SPECIALS):
-            raise ValueError(f"vocab_size must exceed the {len(SPECIALS)} special tokens, got {vocab_size}")
+            raise InvalidInput(f"vocab_size must exceed the {len(SPECIALS)} special tokens, got {vocab_size}")
         counts = Counter()
         for line in lines:
             counts.update(split_words(line))

@@ -19,35 +19,31 @@ Ties are broken by the lower vocabulary index (the more frequent key), everywher
 """
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
 
-from embedspace.analysis.arithmetic import as_terms, best_keys, most_similar
+from embedspace import queries
+from embedspace.errors import InvalidInput
+from embedspace.queries import COSMUL_EPSILON, METHODS, check_method, cosmul
 from embedspace.space import Space, inverse, unit_rows
 from runtime.ranking import top_k
-from runtime.threads import blas_threads_for, matmul_flops
+from runtime.threads import Workers, blas_threads_for, matmul_flops
+
+__all__ = ["COSMUL_EPSILON", "METHODS", "analogies", "analogy", "check_method", "cosmul", "most_similar_cosmul",
+           "scores_at", "search"]
 
 log = logging.getLogger(__name__)
 
-METHODS = ("add", "mul")
-COSMUL_EPSILON = 1e-6  # gensim's (and Levy & Goldberg's) guard against a zero denominator
 TABLE_BYTES = 24 * 2**20  # one term-by-vocabulary chunk of the product: about the size of the L3 cache
 BLOCK_BYTES = 1 * 2**20  # one questions-by-vocabulary block of scores: fits in a core's L2 cache
 DIRECT_GROUP = 2048  # questions per product when each question gets its own query vector
 
 Progress = Callable[[int, int], None]  # progress(done, total), in arbitrary units
-
-
-def check_method(method: str) -> str:
-    """``method`` if it is ``"add"`` or ``"mul"``; otherwise a ValueError naming both."""
-    if method not in METHODS:
-        raise ValueError(f"unknown analogy method {method!r}: use 'add' (3CosAdd) or 'mul' (3CosMul)")
-    return method
 
 
 def analogy(space: Space, a: str, b: str, c: str, method: str = "add", topn: int = 10,
@@ -83,8 +79,7 @@ def analogy(space: Space, a: str, b: str, c: str, method: str = "add", topn: int
     >>> [(k, round(s, 3)) for k, s in analogy(space, "man", "king", "woman", method="mul", topn=1)]
     [('queen', 1.28)]
     """
-    solve = most_similar if check_method(method) == "add" else most_similar_cosmul
-    return solve(space, [b, c], [a], topn=topn, restrict_vocab=restrict_vocab, exclude_inputs=exclude_inputs)
+    return queries.most_similar(space, [b, c], [a], topn, method, restrict_vocab, exclude_inputs)
 
 
 def most_similar_cosmul(space: Space, positive: Iterable = (), negative: Iterable = (), topn: int = 10,
@@ -92,12 +87,13 @@ def most_similar_cosmul(space: Space, positive: Iterable = (), negative: Iterabl
                         exclude_inputs: bool = True) -> list[tuple[str, float]]:
     """The keys maximising the 3CosMul objective: gensim's ``most_similar_cosmul``.
 
-    ``score(w) = prod_p (1 + cos(w, p)) / 2  /  (prod_n (1 + cos(w, n)) / 2 + 1e-6)``.
+    ``score(w) = prod_p (1 + cos(w, p)) / 2  /  (prod_n (1 + cos(w, n)) / 2 + 1e-6)``: the
+    ``method="mul"`` of :meth:`embedspace.space.Space.most_similar`, with ``exclude_inputs``.
     Unlike gensim, ``restrict_vocab`` is honoured (gensim's cosmul ignores it).
 
     Raises
     ------
-    ValueError
+    InvalidInput
         Without a positive key, or with weighted keys (3CosMul has no weights).
 
     Examples
@@ -107,28 +103,7 @@ def most_similar_cosmul(space: Space, positive: Iterable = (), negative: Iterabl
     >>> [k for k, _ in most_similar_cosmul(space, ["king", "woman"], ["man"], topn=2)]
     ['queen']
     """
-    terms = as_terms(positive, negative)
-    if any(abs(t.weight) != 1.0 for t in terms):
-        raise ValueError("3CosMul takes plain keys, not weights; use method 'add' for weighted terms")
-    positives = [t.key for t in terms if t.weight > 0]
-    negatives = [t.key for t in terms if t.weight < 0]
-    if not positives:
-        raise ValueError("3CosMul needs at least one positive key")
-    cosines = space.cosine_scores(space.unit(positives + negatives), restrict_vocab)  # [T, D] -> [T, R]
-    scores = cosmul(cosines[: len(positives)], cosines[len(positives):])  # [R]
-    return best_keys(space, scores, terms if exclude_inputs else (), topn)
-
-
-def cosmul(positive_cosines: np.ndarray, negative_cosines: np.ndarray) -> np.ndarray:
-    """The 3CosMul score from cosines with the positive [P, ...] and negative [N, ...] keys.
-
-    Examples
-    --------
-    >>> float(cosmul(np.array([1.0, 0.0]), np.array([-1.0])).round(3))
-    500000.0
-    """
-    numerator = np.prod((1 + positive_cosines) / 2, axis=0)
-    return numerator / (np.prod((1 + negative_cosines) / 2, axis=0) + COSMUL_EPSILON)
+    return queries.most_similar(space, positive, negative, topn, "mul", restrict_vocab, exclude_inputs)
 
 
 def scores_at(space: Space, positive: np.ndarray, negative: np.ndarray, method: str,
@@ -240,16 +215,16 @@ def search(space: Space, positive: np.ndarray, negative: np.ndarray, method: str
     done = 0
     flops = sum(matmul_flops(len(g.terms), space.dim, n_rows) for g in groups)
     combined = 4.0 * units * (positive.shape[1] + negative.shape[1] + 1)  # bytes the combination moves
-    with blas_threads_for(flops, combined) as n_threads, ThreadPoolExecutor(n_threads) as pool:
+    with blas_threads_for(flops, combined) as n_threads, Workers(n_threads) as workers:
         for group in groups:
             step = max(256, min(n_rows, TABLE_BYTES // (4 * len(group.terms))))
             for start in range(0, n_rows, step):
                 stop = min(start + step, n_rows)
                 table = group.terms @ unit[start:stop].T  # [W, D] @ [D, n] -> [W, n]
-                # numpy releases the GIL: each thread scores its own share of the questions
+                # numpy releases the GIL: each worker scores its own share of the questions
                 shares = np.array_split(np.arange(len(group.rows)), n_threads)
                 task = partial(score_block, table, group, method=method, exclude=exclude, best=best, start=start)
-                list(pool.map(task, [share for share in shares if len(share)]))
+                workers.map(task, [share for share in shares if len(share)])
                 done += len(group.rows) * (stop - start)
                 if progress is not None:
                     progress(done, units)
@@ -271,9 +246,9 @@ class Group:
 def plan(space: Space, positive: np.ndarray, negative: np.ndarray, method: str, strategy: str) -> list[Group]:
     """Split Q questions into groups sharing one term table (see :func:`search`'s ``strategy``)."""
     if strategy not in ("auto", "table", "direct"):
-        raise ValueError(f"unknown strategy {strategy!r}: use auto, table or direct")
+        raise InvalidInput(f"unknown strategy {strategy!r}: use auto, table or direct")
     if strategy == "direct" and method != "add":
-        raise ValueError("the direct strategy is for 3CosAdd only")
+        raise InvalidInput("the direct strategy is for 3CosAdd only")
     n_questions = len(positive)
     keys, inverse = np.unique(np.concatenate([positive, negative], axis=1), return_inverse=True)
     inverse = inverse.reshape(n_questions, -1)  # [Q, P + N] rows of ``keys``
@@ -372,6 +347,11 @@ def mask_rows(scores: np.ndarray, exclude: np.ndarray, start: int) -> None:
 class RunningTopK:
     """The ``k`` best (score, index) of each of Q rows, merged chunk by chunk; ties keep the lower index.
 
+    Not a second top-k: a running merge of the best so far with the columns of each new block that
+    beat a row's k-th best, each merge one :func:`runtime.ranking.top_k` (the best so far hold lower
+    indices than the block's columns and sit before them, so ties by position are ties by index).
+    ``k = 1`` is a running argmax.
+
     Examples
     --------
     >>> best = RunningTopK(1, 2)
@@ -395,22 +375,15 @@ class RunningTopK:
             self.scores[rows[better], 0] = score[better]
             self.indices[rows[better], 0] = column[better] + start
             return
-        columns = block_top_k(block, self.k)  # [G, k']
-        candidates = np.concatenate([self.indices[rows], columns + start], axis=1)
-        scores = np.concatenate([self.scores[rows], np.take_along_axis(block, columns, axis=1)], axis=1)
-        candidates = np.where(np.isfinite(scores), candidates, -1)
-        order = np.lexsort((np.where(candidates < 0, np.iinfo(np.int64).max, candidates), -scores))[:, : self.k]
-        self.indices[rows] = np.take_along_axis(candidates, order, axis=1)
-        self.scores[rows] = np.take_along_axis(scores, order, axis=1)
-
-
-def block_top_k(block: np.ndarray, k: int) -> np.ndarray:
-    """Columns of the ``k`` best scores of each row [G, n] -> [G, min(k, n)]; ties keep the lower column."""
-    if k >= block.shape[1]:
-        return np.broadcast_to(np.arange(block.shape[1]), block.shape).copy()
-    columns = np.argpartition(-block, k - 1, axis=1)[:, :k]
-    kth = np.take_along_axis(block, columns, axis=1).min(axis=1)  # [G]
-    tied = np.flatnonzero(np.isfinite(kth) & ((block >= kth[:, None]).sum(axis=1) > k))
-    for row in tied:  # a tie straddles the k-th place: take the lower columns, as top_k does
-        columns[row] = top_k(block[row], k)
-    return columns
+        # only a column above a row's k-th best so far can enter (an equal one loses the tie: its index is higher)
+        entering, columns = np.nonzero(block > self.scores[rows, -1][:, None])  # row-major: columns ascending
+        for i, (lo, hi) in enumerate(itertools.pairwise(np.searchsorted(entering, np.arange(len(rows) + 1)))):
+            if lo == hi:
+                continue
+            row, new = rows[i], columns[lo:hi]  # [m] columns of this block that may enter
+            merged = np.concatenate([self.scores[row], block[i, new]])  # [k + m]: the best so far, then the block's
+            best = top_k(merged, self.k)  # [k]
+            found = np.where(best < self.k, self.indices[row, np.minimum(best, self.k - 1)],
+                             new[np.maximum(best - self.k, 0)] + start)
+            self.scores[row] = merged[best]
+            self.indices[row] = np.where(np.isfinite(merged[best]), found, -1)

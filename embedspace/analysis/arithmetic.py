@@ -5,35 +5,32 @@ The result of an expression is gensim's ``most_similar`` query: the weighted mea
 input keys out by default (the classic pitfall is ``king - man + woman`` answering ``king``).
 
 Expressions are written as text (:func:`parse_expression`), as gensim-style positive/negative lists
-(:func:`most_similar`), or built from :class:`Expression` objects whose names record the algebra.
+(:meth:`embedspace.space.Space.most_similar`, or :func:`most_similar` here), or built from
+:class:`Expression` objects whose names record the algebra. The query itself (terms, query vector,
+ranking) is :mod:`embedspace.queries`, shared with the Space and the analogies.
 """
 from __future__ import annotations
 
 import logging
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
+from embedspace import queries
+from embedspace.errors import InvalidInput
+from embedspace.queries import EXAMPLE, Term, as_terms, describe, nearest, query_vector
 from embedspace.space import Space
 from runtime.ranking import top_k
 
-log = logging.getLogger(__name__)
+__all__ = ["Expression", "Term", "as_terms", "calc", "describe", "most_similar", "nearest", "parse_expression",
+           "query_vector", "rank_by_centrality", "similarity"]
 
-EXAMPLE = "king - man + woman"
+log = logging.getLogger(__name__)
 
 # one token: a quoted key, an operator, or a bare run of anything else
 TOKEN = re.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'|([+\-*])|([^\s+\-*"\']+))')
 NUMBER = re.compile(r"[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?")
-
-
-@dataclass(frozen=True)
-class Term:
-    """One key of an expression and its weight (negative for subtracted keys)."""
-
-    key: str
-    weight: float = 1.0
 
 
 def parse_expression(text: str) -> list[Term]:
@@ -44,7 +41,7 @@ def parse_expression(text: str) -> list[Term]:
 
     Raises
     ------
-    ValueError
+    InvalidInput
         For an empty expression, a dangling operator or an unterminated quote.
 
     Examples
@@ -54,7 +51,7 @@ def parse_expression(text: str) -> list[Term]:
     """
     tokens = tokenize(text)
     if not tokens:
-        raise ValueError(f"empty expression: give keys joined by + and -, e.g. {EXAMPLE!r}")
+        raise InvalidInput(f"empty expression: give keys joined by + and -, e.g. {EXAMPLE!r}")
     sign, position = 1.0, 0
     if tokens[0] in (("op", "-"), ("op", "+")):  # a leading sign: "-man + woman"
         sign, position = (-1.0 if tokens[0][1] == "-" else 1.0), 1
@@ -66,7 +63,7 @@ def parse_expression(text: str) -> list[Term]:
             return terms
         kind, value = tokens[position]
         if kind != "op" or value == "*":
-            raise ValueError(f"expected + or - before {value!r} in {text!r}")
+            raise InvalidInput(f"expected + or - before {value!r} in {text!r}")
         sign, position = (1.0 if value == "+" else -1.0), position + 1
 
 
@@ -76,7 +73,7 @@ def tokenize(text: str) -> list[tuple[str, str]]:
     while position < len(text):
         match = TOKEN.match(text, position)
         if match is None or match.end() == position:
-            raise ValueError(f"unterminated quote in {text!r}")
+            raise InvalidInput(f"unterminated quote in {text!r}")
         double, single, op, bare = match.groups()
         if op is not None:
             tokens.append(("op", op))
@@ -96,105 +93,17 @@ def read_term(tokens: list[tuple[str, str]], position: int, text: str) -> tuple[
 
     kind, value = at(position)
     if kind == "end":
-        raise ValueError(f"the expression {text!r} ends with an operator; expected a key after it")
+        raise InvalidInput(f"the expression {text!r} ends with an operator; expected a key after it")
     if kind == "op":
-        raise ValueError(f"expected a key, not {value!r}, in {text!r}")
+        raise InvalidInput(f"expected a key, not {value!r}, in {text!r}")
     if at(position + 1) == ("op", "*"):
         other_kind, other = at(position + 2)
         if kind == "key" and NUMBER.fullmatch(value) and other_kind in ("key", "quoted"):
             return Term(other, float(value)), position + 3
         if other_kind == "key" and NUMBER.fullmatch(other):
             return Term(value, float(other)), position + 3
-        raise ValueError(f"'*' needs a number on one side in {text!r}")
+        raise InvalidInput(f"'*' needs a number on one side in {text!r}")
     return Term(value), position + 1
-
-
-def as_terms(positive: Iterable = (), negative: Iterable = ()) -> list[Term]:
-    """gensim-style ``positive`` / ``negative`` lists as terms.
-
-    Items are keys or ``(key, weight)`` pairs; a negative item's weight is subtracted
-    (``("man", 0.5)`` in ``negative`` contributes ``-0.5 * man``). A single string counts as a list of one.
-
-    Examples
-    --------
-    >>> as_terms(["king", ("woman", 2.0)], "man")
-    [Term(key='king', weight=1.0), Term(key='woman', weight=2.0), Term(key='man', weight=-1.0)]
-    """
-    def items(values) -> list:
-        return [values] if isinstance(values, str) else list(values or ())
-
-    terms = []
-    for sign, values in ((1.0, positive), (-1.0, negative)):
-        for item in items(values):
-            key, weight = (item, 1.0) if isinstance(item, str) else (item[0], float(item[1]))
-            terms.append(Term(key, sign * weight))
-    return terms
-
-
-def query_vector(space: Space, terms: Sequence[Term]) -> np.ndarray:
-    """The unit vector an expression points to: the weighted mean of its terms' unit vectors [D].
-
-    Raises
-    ------
-    ValueError
-        If there are no terms, or they cancel out (``king - king``).
-    UnknownKeyError
-        For a key that is not in the space.
-    """
-    if not terms:
-        raise ValueError(f"empty expression: give at least one key, e.g. {EXAMPLE!r}")
-    weights = np.array([t.weight for t in terms], dtype=np.float32)  # [T]
-    mean = weights @ space.unit([t.key for t in terms]) / np.abs(weights).sum()  # [T] @ [T, D] -> [D]
-    norm = float(np.linalg.norm(mean))
-    if not norm > 1e-6:
-        raise ValueError(f"the expression {describe(terms)!r} cancels out: its vector has zero length")
-    return (mean / norm).astype(np.float32)
-
-
-def most_similar(space: Space, positive: Iterable = (), negative: Iterable = (), topn: int = 10,
-                 restrict_vocab: int | None = None, exclude_inputs: bool = True) -> list[tuple[str, float]]:
-    """The keys closest (by cosine) to the mean of ``positive`` minus ``negative``: gensim's ``most_similar``.
-
-    Parameters
-    ----------
-    space : Space
-    positive, negative : iterable of str or (str, float)
-        Keys added and subtracted, optionally weighted.
-    topn : int
-        How many keys to return, best first.
-    restrict_vocab : int, optional
-        Search only the first ``restrict_vocab`` keys (the most frequent in frequency-sorted spaces).
-    exclude_inputs : bool
-        Leave the input keys out of the answer (default, as gensim does).
-
-    Returns
-    -------
-    list of (str, float)
-        ``(key, cosine)`` pairs; ties keep vocabulary order.
-
-    Examples
-    --------
-    >>> space = Space(["king", "man", "woman", "queen"],
-    ...               np.array([[1, 1, 0], [1, 0, 0], [0, 0, 1], [0, 1, 1]], dtype=np.float32))
-    >>> [(k, round(s, 3)) for k, s in most_similar(space, ["king", "woman"], ["man"], topn=1)]
-    [('queen', 0.959)]
-    """
-    terms = as_terms(positive, negative)
-    return nearest(space, terms, topn, restrict_vocab, exclude_inputs)
-
-
-def nearest(space: Space, terms: Sequence[Term], topn: int = 10, restrict_vocab: int | None = None,
-            exclude_inputs: bool = True) -> list[tuple[str, float]]:
-    """The ``topn`` keys nearest to the query of ``terms`` (see :func:`most_similar`)."""
-    scores = space.cosine_scores(query_vector(space, terms), restrict_vocab)  # [D] -> [R]
-    return best_keys(space, scores, terms if exclude_inputs else (), topn)
-
-
-def best_keys(space: Space, scores: np.ndarray, excluded: Sequence[Term], topn: int) -> list[tuple[str, float]]:
-    """The ``topn`` best ``(key, score)`` of ``scores`` [R] (modified in place), leaving out the keys of ``excluded``."""
-    rows = [space.key_to_index[t.key] for t in excluded]
-    scores[[i for i in rows if i < scores.shape[0]]] = -np.inf
-    return [(space.index_to_key[i], float(scores[i])) for i in top_k(scores, topn) if np.isfinite(scores[i])]
 
 
 def calc(space: Space, expression: str, topn: int = 10, restrict_vocab: int | None = None,
@@ -210,25 +119,23 @@ def calc(space: Space, expression: str, topn: int = 10, restrict_vocab: int | No
     >>> [k for k, _ in calc(space, "king - man + woman", topn=2, exclude_inputs=False)]
     ['queen', 'woman']
     """
-    return nearest(space, parse_expression(expression), topn, restrict_vocab, exclude_inputs)
+    return nearest(space, parse_expression(expression), topn, "add", restrict_vocab, exclude_inputs)
 
 
-def describe(terms: Sequence[Term]) -> str:
-    """Terms written back as an expression.
+def most_similar(space: Space, positive: Iterable = (), negative: Iterable = (), topn: int = 10,
+                 restrict_vocab: int | None = None, exclude_inputs: bool = True) -> list[tuple[str, float]]:
+    """The keys closest (by cosine) to the mean of ``positive`` minus ``negative``: :meth:`Space.most_similar`.
+
+    ``exclude_inputs=False`` keeps the input keys among the answers (gensim always leaves them out).
 
     Examples
     --------
-    >>> describe([Term("king"), Term("man", -1.0), Term("new york", 0.5)])
-    'king - man + 0.5*"new york"'
+    >>> space = Space(["king", "man", "woman", "queen"],
+    ...               np.array([[1, 1, 0], [1, 0, 0], [0, 0, 1], [0, 1, 1]], dtype=np.float32))
+    >>> [(k, round(s, 3)) for k, s in most_similar(space, ["king", "woman"], ["man"], topn=1)]
+    [('queen', 0.959)]
     """
-    parts = []
-    for i, term in enumerate(terms):
-        key = f'"{term.key}"' if re.search(r"[\s+\-*\"']", term.key) else term.key
-        size = abs(term.weight)
-        body = key if size == 1.0 else f"{size:g}*{key}"
-        sign = "-" if term.weight < 0 else "+"
-        parts.append((f"-{body}" if sign == "-" else body) if i == 0 else f"{sign} {body}")
-    return " ".join(parts)
+    return queries.most_similar(space, positive, negative, topn, "add", restrict_vocab, exclude_inputs)
 
 
 class Expression:
@@ -261,7 +168,7 @@ class Expression:
         if not isinstance(other, Expression):
             return NotImplemented
         if other.space is not self.space:
-            raise ValueError("cannot combine expressions from different spaces")
+            raise InvalidInput("cannot combine expressions from different spaces")
         right = other.name if len(other.terms) == 1 else f"({other.name})"
         terms = self.terms + tuple(Term(t.key, sign * t.weight) for t in other.terms)
         return Expression(self.space, terms, f"{self.bracketed()} {op} {right}")
@@ -294,7 +201,7 @@ class Expression:
     def most_similar(self, topn: int = 10, restrict_vocab: int | None = None,
                      exclude_inputs: bool = True) -> list[tuple[str, float]]:
         """The keys nearest to this expression (see :func:`most_similar`)."""
-        return nearest(self.space, self.terms, topn, restrict_vocab, exclude_inputs)
+        return nearest(self.space, self.terms, topn, "add", restrict_vocab, exclude_inputs)
 
 
 def rank_by_centrality(space: Space, keys: Sequence[str]) -> list[tuple[str, float]]:
@@ -304,7 +211,7 @@ def rank_by_centrality(space: Space, keys: Sequence[str]) -> list[tuple[str, flo
 
     Raises
     ------
-    ValueError
+    InvalidInput
         With fewer than two keys.
 
     Examples
@@ -315,12 +222,11 @@ def rank_by_centrality(space: Space, keys: Sequence[str]) -> list[tuple[str, flo
     ['dog', 'cat', 'mouse', 'car']
     """
     if len(keys) < 2:
-        raise ValueError(f"give at least two words to compare, got {len(keys)}")
+        raise InvalidInput(f"give at least two words to compare, got {len(keys)}")
     unit = space.unit(list(keys))  # [n, D]
     mean = unit.mean(axis=0)
     scores = unit @ (mean / np.linalg.norm(mean))  # [n]
-    order = sorted(range(len(keys)), key=lambda i: (-scores[i], i))
-    return [(keys[i], float(scores[i])) for i in order]
+    return [(keys[i], float(scores[i])) for i in top_k(scores, len(keys))]
 
 
 def similarity(space: Space, first: str, second: str) -> float:

@@ -27,8 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from embedspace.analysis.analogy import METHODS, check_method, scores_at, search, unit_at
-from embedspace.errors import FormatError
+from embedspace.errors import FormatError, InvalidInput
 from embedspace.space import Space
+from runtime.ranking import top_k
 
 log = logging.getLogger(__name__)
 
@@ -272,12 +273,11 @@ def predict(space: Space, vocab: FoldedVocabulary, rows: np.ndarray, exclude: np
     variants = exclude[:, 3:]  # [Q, E - 3] (-1 pads)
     crowded = np.flatnonzero((variants >= 0).sum(axis=1) >= GENSIM_TOP)
     for q in crowded:  # rare: only spaces with many case variants get here
-        candidates = variants[q][variants[q] >= 0]
+        candidates = np.sort(variants[q][variants[q] >= 0])  # rows ascending: ties by position are ties by row
         scores = scores_at(space, positive[q:q + 1], negative[q:q + 1], method, candidates[None, :])[0]
-        above = candidates[scores > best[q]]
-        if len(above) >= GENSIM_TOP:
-            order = np.lexsort((above, -scores[scores > best[q]]))
-            found[q] = above[order[GENSIM_TOP - 1]]
+        above = scores > best[q]
+        if above.sum() >= GENSIM_TOP:
+            found[q] = candidates[above][top_k(scores[above], GENSIM_TOP)[-1]]
     return found
 
 
@@ -327,7 +327,7 @@ def evaluate_similarity(space: Space, path: str | os.PathLike | None = None, del
 
     Raises
     ------
-    ValueError
+    InvalidInput
         When no pair can be scored.
 
     Examples
@@ -353,7 +353,7 @@ def evaluate_similarity(space: Space, path: str | os.PathLike | None = None, del
             gold.append(score)
             rows.append((vocab.index[a], vocab.index[b]) if known else None)
     if not gold:
-        raise ValueError(f"no pair of {file} could be scored: every pair has a word unknown to {space.name!r}")
+        raise InvalidInput(f"no pair of {file} could be scored: every pair has a word unknown to {space.name!r}")
     pairs = len(gold) - (oov if dummy4unknown else 0)
     found = np.array([r for r in rows if r is not None], dtype=np.int64).reshape(-1, 2)
     cosines = iter(np.einsum("pd,pd->p", unit_at(space, found[:, 0]), unit_at(space, found[:, 1])).tolist())

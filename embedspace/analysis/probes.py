@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from embedspace.analysis.arithmetic import describe, parse_expression
-from embedspace.errors import FormatError
+from embedspace.errors import FormatError, InvalidInput
 from embedspace.space import Space
 from runtime.ranking import top_k
 from runtime.threads import blas_threads_for, matmul_bytes, matmul_flops
@@ -48,9 +48,9 @@ class Direction:
 
 
 def checked(vector: np.ndarray, name: str) -> np.ndarray:
-    """``vector`` as float32 if it has a length; otherwise a ValueError naming the direction."""
+    """``vector`` as float32 if it has a length; otherwise an :class:`InvalidInput` naming the direction."""
     if not np.linalg.norm(vector) > 1e-12:
-        raise ValueError(f"the direction {name!r} has zero length: its terms cancel out")
+        raise InvalidInput(f"the direction {name!r} has zero length: its terms cancel out")
     return np.asarray(vector, dtype=np.float32)
 
 
@@ -81,7 +81,7 @@ def direction_from_pairs(space: Space, pairs: Sequence[tuple[str, str]], method:
 
     Raises
     ------
-    ValueError
+    InvalidInput
         Without pairs, for an unknown method, or when the direction has zero length.
 
     Examples
@@ -95,9 +95,9 @@ def direction_from_pairs(space: Space, pairs: Sequence[tuple[str, str]], method:
     (array([0., 1.], dtype=float32), 1.0)
     """
     if not pairs:
-        raise ValueError("a direction needs at least one (high, low) pair")
+        raise InvalidInput("a direction needs at least one (high, low) pair")
     if method not in ("mean", "pca"):
-        raise ValueError(f"unknown direction method {method!r}: use 'mean' or 'pca'")
+        raise InvalidInput(f"unknown direction method {method!r}: use 'mean' or 'pca'")
     pairs = tuple((str(high), str(low)) for high, low in pairs)
     differences = space[[h for h, _ in pairs]] - space[[low for _, low in pairs]]  # [n, D]
     mean = differences.mean(axis=0)  # [D]
@@ -141,7 +141,7 @@ def read_pairs(path: str | os.PathLike) -> list[tuple[str, str]]:
 
 def check_measure(measure: str) -> str:
     if measure not in MEASURES:
-        raise ValueError(f"unknown measure {measure!r}: use one of {', '.join(MEASURES)}")
+        raise InvalidInput(f"unknown measure {measure!r}: use one of {', '.join(MEASURES)}")
     return measure
 
 
@@ -236,7 +236,7 @@ def pair_report(space: Space, direction: Direction, pairs: Sequence[tuple[str, s
 
     Raises
     ------
-    ValueError
+    InvalidInput
         When no pair is wholly in the space.
 
     Examples
@@ -249,7 +249,7 @@ def pair_report(space: Space, direction: Direction, pairs: Sequence[tuple[str, s
     known = [(h, lo) for h, lo in pairs if h in space and lo in space]
     missing = [(h, lo) for h, lo in pairs if not (h in space and lo in space)]
     if not known:
-        raise ValueError(f"none of the {len(pairs)} pairs has both words in space {space.name!r}")
+        raise InvalidInput(f"none of the {len(pairs)} pairs has both words in space {space.name!r}")
     high = score(space, direction, [h for h, _ in known], measure)
     low = score(space, direction, [lo for _, lo in known], measure)
     rows = [(h, lo, float(a), float(b)) for (h, lo), a, b in zip(known, high, low)]
@@ -278,7 +278,7 @@ def order_report(space: Space, direction: Direction, keys: Sequence[str], measur
     (1.0, True)
     """
     if not keys:
-        raise ValueError("give at least one word to probe")
+        raise InvalidInput("give at least one word to probe")
     scores = score(space, direction, keys, measure)
     rho = spearman(np.arange(len(keys)), scores) if len(keys) > 1 else float("nan")
     increasing = bool(np.all(np.diff(scores) > 0))

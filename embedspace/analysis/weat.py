@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embedspace.errors import FormatError
+from embedspace.errors import FormatError, InvalidInput
 from embedspace.paths import wordlists_dir
 from embedspace.space import Space
 
@@ -109,7 +109,7 @@ def weat(space: Space, lists: WeatLists, samples: int = 100_000, seed: int = 0) 
 
     Raises
     ------
-    ValueError
+    InvalidInput
         When a list has no word in the space.
 
     Examples
@@ -129,7 +129,7 @@ def weat(space: Space, lists: WeatLists, samples: int = 100_000, seed: int = 0) 
         missing += lost
         if not used[role]:
             label = lists.labels.get(role, role)
-            raise ValueError(f"no word of {lists.name} list {role} ({label}) is in space {space.name!r}")
+            raise InvalidInput(f"no word of {lists.name} list {role} ({label}) is in space {space.name!r}")
     if missing:
         log.info("%s: %d words not in %s: %s", lists.name, len(missing), space.name, ", ".join(missing))
     s = association(space, used["X"] + used["Y"], used["A"], used["B"])  # [|X| + |Y|]

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-
 from embedspace.contextual.attention import head_choices
 from embedspace.contextual.compare import (
     ContextComparison,
@@ -16,13 +14,12 @@ from embedspace.contextual.compare import (
     load_sense_sentences,
     sense_separation,
 )
-from embedspace.contextual.generation import encode_prompt, generate_text, next_token_table, special_ids
+from embedspace.contextual.generation import distributions, generate_text, next_token_table
 from embedspace.tour.figures import attention_figure, drift_figure, separation_figure
 from embedspace.tour.inputs import ENCODER_NAMES, Tour, Unavailable
 from embedspace.tour.report import Note, Section, Table, scored
 from embedspace.viz.plots import plot_temperatures
 from transformer.config import PRESETS, count_params
-from transformer.generate import next_token_logits
 
 MODEL_SENTENCES = (  # "model" twice in the machine-learning sense, once in the fashion sense
     ("ML 1", "The engineers trained a machine learning model on the data."),
@@ -135,9 +132,7 @@ def section_attention(tour: Tour, section: Section) -> str:
 def section_temperature(tour: Tour, section: Section) -> str:
     """The mini GPT's next-token distribution after one prompt at T = 0.5, 1, 2."""
     model = tour.session.mini_model()
-    logits = next_token_logits(model.params, model.cfg, encode_prompt(model, PROMPT))  # [V]
-    logits[special_ids(model)] = -np.inf  # <unk> and <bos> are never offered as the next word
-    ax = plot_temperatures(logits, model.tokenizer.id_to_token, TEMPERATURES, top_k=10,
+    ax = plot_temperatures(distributions(model, PROMPT, TEMPERATURES), model.tokenizer.id_to_token, top_k=10,
                            title=f"mini GPT: the word after '{PROMPT}'")
     section.add(tour.save(ax, "temperatures.png", f"Probabilities of the ten likeliest words after '{PROMPT}' "
                           "at three temperatures: softmax(logits / T)"))

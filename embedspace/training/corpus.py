@@ -16,7 +16,9 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from embedspace.errors import FormatError
 from embedspace.paths import cache_root
+from transformer.word_tokenizer import split_words
 
 # -- where the corpus lives ------------------------------------------------------------------------
 
@@ -34,12 +36,14 @@ def corpus_dir() -> Path:
 
 # -- tokens and sentences --------------------------------------------------------------------------
 
-WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")  # letters/digits, inner apostrophes kept: "lov'd", "one's"
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]*[A-Z])")
 
 
 def tokenize(line: str) -> list[str]:
     """Lower-cased word tokens of ``line`` (punctuation dropped, inner apostrophes kept).
+
+    The words of the mini GPT's tokenizer (:func:`transformer.word_tokenizer.split_words`): one regex
+    for both vocabularies.
 
     Examples
     --------
@@ -48,7 +52,7 @@ def tokenize(line: str) -> list[str]:
     >>> tokenize("The King\u2019s self-control, 1611.")
     ['the', "king's", 'self', 'control', '1611']
     """
-    return WORD.findall(line.replace("\u2019", "'").lower())
+    return split_words(line, words_only=True)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -145,7 +149,7 @@ def read_kjv(path: str | os.PathLike) -> Iterator[str]:
 
     Raises
     ------
-    ValueError
+    FormatError
         When a line is not a JSON object with a ``text`` field (names the file and line).
     """
     with open(path, encoding="utf-8") as handle:
@@ -155,7 +159,7 @@ def read_kjv(path: str | os.PathLike) -> Iterator[str]:
             try:
                 text = json.loads(line)["text"]
             except (ValueError, KeyError, TypeError) as error:
-                raise ValueError(f"{path}, line {number}: not a verse record with a 'text' field ({error})") from None
+                raise FormatError(path, f"not a verse record with a 'text' field ({error})", line=number) from None
             yield " ".join(text.split())
 
 

@@ -1,12 +1,14 @@
-"""Space: the vocabulary API, chunked norms and scores (checked in float64), and gensim interop."""
+"""Space: the vocabulary API, chunked norms and scores (checked in float64), most_similar and gensim interop."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
 from embedspace import space as space_module
-from embedspace.errors import UnknownKeyError
+from embedspace.errors import InvalidInput, UnknownKeyError
 from embedspace.space import Space
 from runtime.ranking import top_k
 
@@ -116,3 +118,95 @@ def test_unique_keys_defers_the_index_until_a_lookup():
     vouched_wrongly = Space(["a", "b", "a"], np.eye(3), unique_keys=True)
     with pytest.raises(ValueError, match="duplicate keys in index_to_key, e.g. 'a'"):
         vouched_wrongly.get_index("b")
+
+
+TINY = Path(__file__).resolve().parents[1] / "fixtures" / "vectors" / "tiny.txt"
+AXIS = np.eye(6, dtype=np.float32)[2]
+
+
+@pytest.fixture(scope="module")
+def tiny_twins():
+    """The tiny fixture and two identical one-hot rows ("twin", "twin2").
+
+    A one-hot row's cosine with anything is one product, the same in any summation order, so the
+    twins tie exactly, here and in gensim (identical rows of several non-zero values need not: BLAS
+    may round two rows of one product differently).
+    """
+    kv = KeyedVectors.load_word2vec_format(str(TINY))
+    twins = np.zeros((2, kv.vector_size), dtype=np.float32)
+    twins[:, 2] = 1.5
+    space = Space(kv.index_to_key + ["twin", "twin2"], np.vstack([kv.vectors, twins]))
+    return space, space.to_keyed_vectors()
+
+
+def ties_in_vocabulary_order(space: Space, answers: list) -> list:
+    """gensim's answers with each run of equal scores put in vocabulary order.
+
+    gensim ranks with numpy's default argsort, which keeps no order among equal scores (here it
+    puts twin2 before twin); we promise the lower index first.
+    """
+    runs: dict[float, list] = {}
+    for key, score in answers:
+        runs.setdefault(score, []).append((key, score))
+    return [pair for run in runs.values() for pair in sorted(run, key=lambda pair: space.key_to_index[pair[0]])]
+
+
+QUERIES = [(["dog"], []), (["car", "horse"], ["bus"]), (["tower"], ["café"]), (["café", "naïve"], ["tower"]),
+           (["twin"], []), ([AXIS], []), ([AXIS, "horse"], ["bus"]), ("plum", "pear")]
+
+
+@pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")  # gensim's cosmul calls init_sims
+@pytest.mark.parametrize("method", ["add", "mul"])
+@pytest.mark.parametrize(("positive", "negative"), QUERIES)
+def test_most_similar_equals_gensim_on_the_tiny_fixture_with_ties(tiny_twins, positive, negative, method):
+    space, kv = tiny_twins
+    gensim = kv.most_similar if method == "add" else kv.most_similar_cosmul
+    expected = ties_in_vocabulary_order(space, gensim(positive=positive, negative=negative, topn=len(space)))
+    for topn in (1, 2, 3, 5, len(space)):
+        ours = space.most_similar(positive, negative, topn=topn, method=method)
+        assert [key for key, _ in ours] == [key for key, _ in expected[:topn]]
+        np.testing.assert_allclose([s for _, s in ours], [s for _, s in expected[:topn]], rtol=1e-6, atol=1e-6)
+
+
+def test_most_similar_weights_and_raw_vectors_equal_gensim(tiny_twins):
+    space, kv = tiny_twins
+    for positive, negative in [([("pear", 2.0), "plum"], []), ([space["cat"] * 3, "dog"], ["bus"]),
+                               ([("tower", 0.5), ("café", 1.5)], ["twin"])]:
+        ours = space.most_similar(positive=positive, negative=negative, topn=len(space))
+        theirs = kv.most_similar(positive=positive, negative=negative, topn=len(space))
+        assert [key for key, _ in ours] == [key for key, _ in ties_in_vocabulary_order(space, theirs)]
+        np.testing.assert_allclose([s for _, s in ours], [s for _, s in theirs], rtol=1e-6, atol=1e-6)
+
+
+def test_most_similar_ties_inputs_and_errors(tiny_twins):
+    space, _ = tiny_twins
+    assert space.most_similar([AXIS], topn=2) == [("twin", 1.0), ("twin2", 1.0)]  # a vector is no input key
+    assert [key for key, _ in space.most_similar("twin", topn=1)] == ["twin2"]  # an input key is left out
+    assert space.most_similar("dog", topn=0) == []
+    with pytest.raises(UnknownKeyError, match="'dgo' is not in the vocabulary"):
+        space.most_similar(["dgo"])
+    with pytest.raises(InvalidInput, match="unknown analogy method 'sub'"):
+        space.most_similar(["dog"], method="sub")
+    with pytest.raises(InvalidInput, match="not weights"):
+        space.most_similar([("dog", 2.0)], method="mul")
+    with pytest.raises(InvalidInput, match=r"shape \(6,\)"):
+        space.most_similar([np.ones(5, dtype=np.float32)])
+    with pytest.raises(InvalidInput, match="cancels out"):
+        space.most_similar(["dog"], ["dog"])
+
+
+def test_the_most_similar_example_of_the_docs_runs_as_shown():
+    import doctest
+
+    docs = Path(__file__).resolve().parents[2] / "docs" / "analysis.md"
+    failed, attempted = doctest.testfile(str(docs), module_relative=False, verbose=False)
+    assert attempted >= 5 and failed == 0
+
+
+def test_most_similar_takes_rows_of_vectors_as_gensim_does(tiny_twins):
+    space, kv = tiny_twins
+    rows = space[["car", "bus"]]  # [2, D]: a list of two vector terms
+    ours = space.most_similar(positive=rows, negative=space["cat"], topn=5)
+    theirs = kv.most_similar(positive=rows, negative=space["cat"], topn=5)
+    assert [key for key, _ in ours] == [key for key, _ in theirs]
+    np.testing.assert_allclose([s for _, s in ours], [s for _, s in theirs], rtol=1e-6, atol=1e-6)

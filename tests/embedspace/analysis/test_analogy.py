@@ -1,6 +1,8 @@
 """Analogies: 3CosAdd and 3CosMul equal gensim's most_similar / most_similar_cosmul, one query or many."""
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -147,3 +149,24 @@ def test_minilm_king_man_woman_is_queen_and_equals_gensim(minilm):
         assert_same_answers(batched["add"][q], kv.most_similar(positive=[b, c], negative=[a], topn=5), atol=1e-5)
         assert_same_answers(batched["mul"][q], kv.most_similar_cosmul(positive=[b, c], negative=[a], topn=5),
                             atol=1e-5)
+
+
+@pytest.mark.parametrize("k", [2, 3, 7])
+def test_running_top_k_equals_top_k_over_the_whole_row(k):
+    """The chunk-by-chunk merge gives what runtime.ranking.top_k gives on each whole row, ties and -inf included."""
+    from embedspace.analysis.analogy import RunningTopK
+    from runtime.ranking import top_k
+
+    rng = np.random.default_rng(k)
+    scores = rng.integers(0, 6, size=(20, 300)).astype(np.float32)  # few values: ties everywhere
+    scores[rng.random(scores.shape) < 0.1] = -np.inf  # excluded rows
+    scores[3, :] = -np.inf  # a question with fewer than k allowed answers
+    scores[3, [5, 250]] = 1.0
+    best = RunningTopK(len(scores), k)
+    bounds = [0, 1, 40, 41, 170, 300]  # uneven chunks, one of a single column
+    for start, stop in itertools.pairwise(bounds):
+        best.update(scores[:, start:stop], np.arange(len(scores)), start)
+    for row, values in enumerate(scores):
+        expected = [i for i in top_k(values, k) if np.isfinite(values[i])]
+        assert best.indices[row].tolist() == expected + [-1] * (k - len(expected))
+        np.testing.assert_array_equal(best.scores[row][: len(expected)], values[expected])

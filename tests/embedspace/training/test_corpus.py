@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from embedspace.errors import FormatError
 from embedspace.training.corpus import (
     DICTD_DIGITS,
     TokenizedLines,
@@ -86,7 +87,7 @@ def test_read_kjv_gives_one_verse_per_line(tmp_path):
 def test_read_kjv_names_the_file_and_line_of_a_bad_record(tmp_path):
     path = tmp_path / "kjv.jsonl"
     path.write_text('{"text": "Jesus wept."}\n{"verse": 3}\n', encoding="utf-8")
-    with pytest.raises(ValueError, match=r"kjv.jsonl, line 2"):
+    with pytest.raises(FormatError, match=r"kjv.jsonl, line 2"):
         list(read_kjv(path))
 
 
@@ -190,3 +191,13 @@ def test_tokenized_lines_can_be_read_twice(tmp_path):
 def test_corpus_dir_follows_embedspace_cache(monkeypatch, tmp_path):
     monkeypatch.setenv("EMBEDSPACE_CACHE", str(tmp_path))
     assert corpus_dir() == tmp_path / "corpus"
+
+
+def test_the_corpus_words_are_the_mini_tokenizers_words():
+    # one regex for both vocabularies (transformer.word_tokenizer.TOKEN): the same words, in the same order;
+    # before and after it was defined once, the corpus gave exactly these words for this sentence
+    from transformer.word_tokenizer import split_words
+
+    tricky = "\u2018Tis the King\u2019s_own rock\u2019n\u2019roll, isn't it? 'Twas o'er--"
+    assert tokenize(tricky) == ["tis", "the", "king's", "own", "rock'n'roll", "isn't", "it", "twas", "o'er"]
+    assert tokenize(tricky) == [t for t in split_words(tricky) if t[0].isalnum()]

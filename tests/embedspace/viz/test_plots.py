@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 from matplotlib.patches import FancyArrowPatch
 
+from embedspace.errors import InvalidInput
 from embedspace.space import Space
-from embedspace.viz import plots
+from embedspace.viz import charts, figures, plots
+from transformer.generate import distribution
 
 
 @pytest.fixture
@@ -80,7 +82,7 @@ def test_plot_points_rejects_bad_shapes():
     with pytest.raises(ValueError, match="1 groups for 2 points"):
         plots.plot_points(np.zeros((2, 2)), ["a", "b"], groups=["g"])
     with pytest.raises(ValueError, match="3D axes"):
-        plots.plot_points(np.zeros((2, 3)), ["a", "b"], ax=plots.new_axes())
+        plots.plot_points(np.zeros((2, 3)), ["a", "b"], ax=figures.new_axes())
 
 
 def test_plot_analogy_draws_the_parallelogram(royal):
@@ -129,7 +131,7 @@ def test_plot_attention_heatmap():
     tokens = ["the", "car", "is", "blue"]
     weights = np.tril(np.ones((4, 4)))
     weights /= weights.sum(axis=1, keepdims=True)
-    ax = plots.plot_attention(weights, tokens, title="head 3")
+    ax = charts.plot_attention(weights, tokens, title="head 3")
     assert len(ax.images) == 1
     np.testing.assert_array_equal(ax.images[0].get_array(), weights)
     assert [t.get_text() for t in ax.get_xticklabels()] == tokens
@@ -138,12 +140,12 @@ def test_plot_attention_heatmap():
     assert len(ax.texts) == 16 and ax.texts[1].get_text() == "0.00"
     assert ax.get_title() == "head 3" and ax.get_xlabel() and ax.get_ylabel()
     with pytest.raises(ValueError, match=r"\[T, T\] with T = 3"):
-        plots.plot_attention(weights, tokens[:3])
+        charts.plot_attention(weights, tokens[:3])
 
 
 def test_plot_attention_grid():
     weights = np.random.default_rng(0).dirichlet(np.ones(3), size=(5, 3))  # [5, 3, 3]
-    fig = plots.plot_attention_grid(weights, ["a", "b", "c"])
+    fig = charts.plot_attention_grid(weights, ["a", "b", "c"])
     heads = [ax for ax in fig.axes if ax.images]
     assert [ax.get_title() for ax in heads] == [f"head {h}" for h in range(5)]
     np.testing.assert_array_equal(heads[4].images[0].get_array(), weights[4])
@@ -158,7 +160,7 @@ def test_plot_attention_grid():
     assert [shows(ax.yaxis) for ax in heads] == [True, False, False, True, False]
     assert [shows(ax.xaxis) for ax in heads] == [False, False, True, True, True]
     with pytest.raises(ValueError, match=r"\[H, T, T\]"):
-        plots.plot_attention_grid(weights[0], ["a", "b", "c"])
+        charts.plot_attention_grid(weights[0], ["a", "b", "c"])
 
 
 def reference_softmax(logits, temperature):
@@ -169,7 +171,8 @@ def reference_softmax(logits, temperature):
 def test_plot_temperatures_bars_are_softmax_at_each_temperature():
     logits = np.array([3.0, 1.0, 0.5, 2.0, -1.0, 0.0])
     tokens = ["a", "b", "c", "d", "e", "f"]
-    ax = plots.plot_temperatures(logits, tokens, temperatures=(0.5, 1, 2), top_k=3)
+    probabilities = {t: distribution(logits, t) for t in (0.5, 1, 2)}  # the one softmax with temperature
+    ax = charts.plot_temperatures(probabilities, tokens, top_k=3)
     assert len(ax.containers) == 3
     assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "d", "b"]
     for container, temperature in zip(ax.containers, (0.5, 1, 2)):
@@ -182,24 +185,41 @@ def test_plot_temperatures_bars_are_softmax_at_each_temperature():
     assert ax.get_ylabel() == "probability"
 
 
-def test_plot_temperatures_from_probabilities_matches_logits():
-    logits = np.array([1.0, 0.2, -0.5, 2.5])
-    probabilities = reference_softmax(logits, 1.0)
-    a = plots.plot_temperatures(logits, list("wxyz"), top_k=4)
-    b = plots.plot_temperatures(probabilities, list("wxyz"), top_k=4, probabilities=True)
-    for ca, cb in zip(a.containers, b.containers):
-        np.testing.assert_allclose([r.get_height() for r in ca], [r.get_height() for r in cb], rtol=1e-9)
-    with pytest.raises(ValueError, match="temperature must be positive"):
-        plots.plot_temperatures(logits, list("wxyz"), temperatures=(0,))
-    with pytest.raises(ValueError, match="top_k must be at least 1"):
-        plots.plot_temperatures(logits, list("wxyz"), top_k=0)
-    with pytest.raises(ValueError, match="for 3 tokens"):
-        plots.plot_temperatures(logits, list("wxy"))
+def test_plot_temperatures_draws_the_given_probabilities_and_refuses_bad_ones():
+    probabilities = {1.0: np.array([0.1, 0.4, 0.2, 0.3]), 0.0: np.array([0.0, 1.0, 0.0, 0.0])}
+    ax = charts.plot_temperatures(probabilities, list("wxyz"), top_k=4)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["x", "z", "y", "w"]  # ranked at the highest T
+    assert [[r.get_height() for r in c] for c in ax.containers] == [[0.4, 0.3, 0.2, 0.1], [1.0, 0.0, 0.0, 0.0]]
+    with pytest.raises(InvalidInput, match="top_k must be at least 1"):
+        charts.plot_temperatures(probabilities, list("wxyz"), top_k=0)
+    with pytest.raises(InvalidInput, match="for 3 tokens"):
+        charts.plot_temperatures(probabilities, list("wxy"))
+    with pytest.raises(InvalidInput, match="cannot be negative"):
+        charts.plot_temperatures({1.0: np.array([0.5, 0.6, -0.1])}, list("abc"))
+    with pytest.raises(InvalidInput, match="at one temperature"):
+        charts.plot_temperatures({}, list("abc"))
+
+
+def test_the_mini_models_temperature_bars_are_the_softmax_of_its_logits():
+    from embedspace.contextual.generation import distributions, encode_prompt, special_ids
+    from embedspace.io.mini_model import load_mini_model
+    from transformer.generate import next_token_logits
+
+    model = load_mini_model()
+    prompt = "and the lord said unto"
+    ax = charts.plot_temperatures(distributions(model, prompt, (0.5, 1, 2)), model.tokenizer.id_to_token, top_k=10)
+    logits = next_token_logits(model.params, model.cfg, encode_prompt(model, prompt))  # [V], float64
+    logits[special_ids(model)] = -np.inf
+    shown = np.argsort(-logits, kind="stable")[:10]  # independent of top_k: a full stable sort
+    assert [t.get_text() for t in ax.get_xticklabels()] == [model.tokenizer.id_to_token[i] for i in shown]
+    for container, temperature in zip(ax.containers, (0.5, 1, 2)):
+        scaled = np.exp((logits - logits.max()) / temperature)
+        np.testing.assert_allclose([r.get_height() for r in container], (scaled / scaled.sum())[shown], rtol=1e-12)
 
 
 def test_plot_layer_drift_lines_over_layers():
     curves = {"same sense": [0.5, 0.6, 0.8], "different sense": [0.5, 0.4, 0.2]}
-    ax = plots.plot_layer_drift(curves, title="model")
+    ax = charts.plot_layer_drift(curves, title="model")
     assert len(ax.lines) == 2
     np.testing.assert_array_equal(ax.lines[0].get_xdata(), [0, 1, 2])
     np.testing.assert_array_equal(ax.lines[1].get_ydata(), curves["different sense"])
@@ -207,20 +227,20 @@ def test_plot_layer_drift_lines_over_layers():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == list(curves)
     assert ax.get_title() == "model" and ax.get_ylabel() == "cosine similarity"
     with pytest.raises(ValueError, match="at least one series"):
-        plots.plot_layer_drift({})
+        charts.plot_layer_drift({})
 
 
 @pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".svg", b"<?xml"), (".PDF", b"%PDF")])
 def test_save_figure_by_extension(tmp_path, suffix, magic):
     ax = plots.plot_probe(["a", "b"], [0.1, 0.2])
-    path = plots.save_figure(ax, tmp_path / "sub" / f"probe{suffix}")
+    path = figures.save_figure(ax, tmp_path / "sub" / f"probe{suffix}")
     assert path.read_bytes().startswith(magic)
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left behind
 
 
 def test_save_figure_accepts_a_figure_and_refuses_unknown_formats(tmp_path):
-    fig = plots.plot_attention_grid(np.full((2, 2, 2), 0.5), ["a", "b"])
-    assert plots.save_figure(fig, tmp_path / "grid.png").stat().st_size > 0
+    fig = charts.plot_attention_grid(np.full((2, 2, 2), 0.5), ["a", "b"])
+    assert figures.save_figure(fig, tmp_path / "grid.png").stat().st_size > 0
     with pytest.raises(ValueError, match=r"\.png, \.svg or \.pdf"):
-        plots.save_figure(fig, tmp_path / "grid.jpg")
+        figures.save_figure(fig, tmp_path / "grid.jpg")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.png"]

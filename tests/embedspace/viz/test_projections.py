@@ -7,7 +7,9 @@ import pytest
 from embedspace.analysis.probes import direction_from_pairs
 from embedspace.errors import NotInstalled, UnknownKeyError
 from embedspace.space import Space
-from embedspace.viz.projections import PCA, TSNE, UMAP, NamedAxes, clip_perplexity, project
+from embedspace.viz.layouts import PCA, TSNE, UMAP, clip_perplexity
+from embedspace.viz.named_axes import NamedAxes
+from embedspace.viz.projections import project
 
 
 def random_rotation(dim: int, seed: int) -> np.ndarray:
