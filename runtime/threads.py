@@ -229,7 +229,10 @@ class Workers:
         if len(parts) == 1 or self.n == 1:
             return [fn(part) for part in parts]
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=self.n - 1, thread_name_prefix="embedspace-workers")
+            # n threads, one more than the parts handed out at once (the caller runs one): on the shared
+            # 2-core machine, a sentence split in 2 took a median 29.9 ms with a 1-thread pool, 13.7 ms
+            # with 2 (40 alternating rounds), as with the former global pool of cpu_count() threads
+            self._pool = ThreadPoolExecutor(max_workers=self.n, thread_name_prefix="embedspace-workers")
         with limit_threads(1):
             futures = [self._pool.submit(fn, part) for part in parts[1:]]
             results = [fn(parts[0])]

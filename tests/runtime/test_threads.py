@@ -89,7 +89,7 @@ def test_the_caller_takes_over_parts_no_thread_has_started():
     release = threading.Event()
     with threads.Workers(3) as workers:
         workers.map(lambda n: n, [0, 1])                              # make sure the pool exists
-        blockers = [workers._pool.submit(release.wait, 30) for _ in range(workers.n - 1)]
+        blockers = [workers._pool.submit(release.wait, 30) for _ in range(workers.n)]
         try:                                                          # every pool thread is busy now
             idents = workers.map(lambda n: threading.get_ident(), [0, 1, 2])
             assert idents == [threading.get_ident()] * 3
