@@ -153,8 +153,8 @@ def workers_for(flops: float) -> int:
     """Threads a batch whose largest product takes ``flops`` operations should be split over.
 
     1 when that product is small (see :data:`SPLIT_AFTER_S`), otherwise one per core. A batch
-    of several rows is split into row groups (:func:`map_row_groups`), a single row's blocks into
-    groups of heads and MLP columns (:class:`transformer.parallel.ParallelModel`).
+    of several rows is split into row groups (:func:`row_groups`, run by :meth:`Workers.map`), a
+    single row's blocks into groups of heads and MLP columns (:class:`transformer.parallel.ParallelModel`).
 
     Examples
     --------
@@ -185,7 +185,10 @@ class Workers:
     """Threads for work split into parts, owned by whoever opens them and closed when done.
 
     ``workers.map(fn, parts)`` is ``[fn(part) for part in parts]`` with the parts side by side, BLAS
-    on one thread in each. The calling thread runs the first part, then every part no pool thread
+    on one thread in each. With ``parts = row_groups(n_rows, workers.n)`` it is data parallelism
+    for a batch: each thread runs the whole computation of its own rows, so the elementwise passes
+    (GELU, LayerNorm, softmax) run on every core too, not only the matrix products BLAS threads would
+    split; numpy releases the GIL in its ufunc loops and BLAS calls, so the threads run side by side. The calling thread runs the first part, then every part no pool thread
     has started yet, and waits only for parts already under way: a busy core never makes the caller
     wait for a thread that could not get a core (at worst the caller does all the work, as one
     thread would). The pool's threads start on first use and stop on :meth:`close` (or at the end
@@ -200,7 +203,9 @@ class Workers:
     --------
     >>> with Workers(2) as workers:
     ...     workers.map(lambda n: n * n, [1, 2, 3])
+    ...     workers.map(lambda rows: (rows.start, rows.stop), row_groups(10, workers.n))
     [1, 4, 9]
+    [(0, 5), (5, 10)]
     """
 
     def __init__(self, n: int | None = None):
@@ -239,20 +244,3 @@ class Workers:
             for part, future in zip(parts[1:], futures, strict=True):
                 results.append(fn(part) if future.cancel() else future.result())
             return results
-
-
-def map_row_groups(fn: Callable[[slice], object], n_rows: int, workers: Workers) -> list:
-    """``[fn(rows) for rows in row_groups(n_rows, workers.n)]``, the groups side by side on ``workers``.
-
-    Data parallelism for a batch: each thread runs the whole computation of its own rows, with BLAS
-    limited to one thread, so the elementwise passes (GELU, LayerNorm, softmax) run on every core
-    too, not only the matrix products BLAS threads would split. numpy releases the GIL in its ufunc
-    loops and BLAS calls, so the threads run side by side.
-
-    Examples
-    --------
-    >>> with Workers(2) as workers:
-    ...     map_row_groups(lambda rows: (rows.start, rows.stop), n_rows=10, workers=workers)
-    [(0, 5), (5, 10)]
-    """
-    return workers.map(fn, row_groups(n_rows, workers.n))

@@ -76,7 +76,7 @@ def test_parts_run_side_by_side_with_blas_on_one_thread():
         return rows.start, threading.get_ident(), threads.blas_threads()
 
     with threads.Workers(2) as workers:
-        seen = threads.map_row_groups(part, n_rows=4, workers=workers)
+        seen = workers.map(part, threads.row_groups(4, workers.n))
     assert [start for start, _, _ in seen] == [0, 2]                  # results in row order
     assert seen[0][1] == threading.get_ident() != seen[1][1]          # the caller ran part 1, a pool thread part 2
     assert all(n == 1 for _, _, n in seen)
@@ -103,7 +103,8 @@ def test_one_row_group_runs_in_the_calling_thread_untouched():
     import threading
 
     with threads.limit_threads(threads.cpu_count()), threads.Workers(1) as workers:
-        [(ident, n)] = threads.map_row_groups(lambda rows: (threading.get_ident(), threads.blas_threads()), 5, workers)
+        [(ident, n)] = workers.map(lambda rows: (threading.get_ident(), threads.blas_threads()),
+                                   threads.row_groups(5, workers.n))
     assert ident == threading.get_ident() and n == threads.cpu_count()
 
 
@@ -112,7 +113,7 @@ def test_an_error_in_a_row_group_reaches_the_caller():
         raise ValueError(f"rows {rows.start}..{rows.stop} failed")
 
     with pytest.raises(ValueError, match="failed"), threads.Workers(2) as workers:
-        threads.map_row_groups(fail, n_rows=4, workers=workers)
+        workers.map(fail, threads.row_groups(4, workers.n))
 
 
 def test_small_batches_are_not_split():
