@@ -62,7 +62,7 @@ def batches(encoder, sentences: list[str], batch_size: int = 32) -> list:
 
 def weight_products(encoder, batch_list):
     """A function running only the forward's weight products on ``batch_list``, split as the encoder splits them."""
-    from runtime.threads import map_row_groups, matmul_flops, workers_for
+    from runtime.threads import matmul_flops, row_groups, workers_for
 
     cfg, blocks = encoder.cfg, encoder.params["blocks"]
 
@@ -78,7 +78,7 @@ def weight_products(encoder, batch_list):
         for batch in batch_list:
             rows, width = batch.ids.shape
             workers = workers_for(matmul_flops(batch.ids.size, cfg.n_embd, cfg.n_inner))
-            map_row_groups(partial(products, width=width), rows, workers)
+            encoder.workers.map(partial(products, width=width), row_groups(rows, workers))  # the encoder's pool
     return go
 
 
@@ -145,7 +145,12 @@ def torch_runners(torch, model, batch_list, one) -> dict:
 def run(quick: bool = False) -> list[dict]:
     from embedspace.contextual.encoders import load_encoder
 
-    encoder = load_encoder("minilm")
+    with load_encoder("minilm") as encoder:                             # closes the encoder's threads
+        return measure(encoder, quick)
+
+
+def measure(encoder, quick: bool) -> list[dict]:
+    """The rows of :func:`run`, for an open encoder."""
     sentences = make_sentences(100 if quick else 1000)
     batch_list = batches(encoder, sentences)
     n_tokens = int(sum(b.attention_mask.sum() for b in batch_list))

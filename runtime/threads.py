@@ -1,4 +1,5 @@
-"""How many BLAS threads a matrix product should get.
+"""The one thread policy: how many BLAS threads a matrix product should get, how many threads a batch
+is split over, and the pool (:class:`Workers`) that runs the parts, owned and closed by its opener.
 
 On a machine with few cores that other processes share, a small product that OpenBLAS spreads
 over every core waits for a core that is busy: on a 2-core machine a 0.013 ms product took
@@ -38,12 +39,15 @@ CORE_FLOPS_PER_S = 30e9  # a conservative float32 rate of one core (AVX2/AVX-512
 CORE_BYTES_PER_S = 10e9  # a conservative memory bandwidth of one core (what a matrix-vector product needs)
 # A batch whose largest product is estimated under this on one thread is not split over threads:
 # handing work to another thread costs tens of microseconds. The caller takes over any part no other
-# thread has started (run_parts), so a busy core costs at most the one-thread time, and the threshold
+# thread has started (Workers.map), so a busy core costs at most the one-thread time, and the threshold
 # can be this low (a 13-token MiniLM sentence's largest product is estimated at 0.5 ms).
 SPLIT_AFTER_S = 0.0002
 
+# The one module-level object here, on purpose: a threadpoolctl controller is a view of the BLAS
+# libraries loaded in this process (found once: a scan of the loaded shared objects costs ~1 ms, and
+# limit_threads runs around every query). The thread count it sets belongs to those libraries, which
+# are process-wide by nature; the controller holds no setting of its own and nothing a caller opens.
 _controller = None
-_pool: ThreadPoolExecutor | None = None
 
 
 def cpu_count() -> int:
@@ -97,19 +101,22 @@ def matmul_bytes(m: int, k: int, n: int, itemsize: int = 4) -> float:
 
 
 def controller():
-    """The process-wide threadpoolctl controller (created on first use; finds the loaded BLAS)."""
+    """The threadpoolctl controller of this process's BLAS libraries (found on first use, see ``_controller``)."""
     global _controller
     if _controller is None:
         from threadpoolctl import ThreadpoolController
 
-        _controller = ThreadpoolController()
+        _controller = ThreadpoolController().select(user_api="blas")
     return _controller
 
 
 def blas_threads() -> int:
-    """Threads the BLAS libraries are set to now (the largest if several are loaded)."""
-    libraries = controller().select(user_api="blas").lib_controllers
-    return max((lib.num_threads for lib in libraries), default=1)
+    """Threads the BLAS libraries are set to now (the largest if several are loaded).
+
+    Selecting the BLAS libraries once, with the controller, makes this 0.6 us instead of 10.6: it runs in
+    every :func:`limit_threads`, twice per block of a sentence split in head groups.
+    """
+    return max((lib.num_threads for lib in controller().lib_controllers), default=1)
 
 
 @contextlib.contextmanager
@@ -149,8 +156,8 @@ def workers_for(flops: float) -> int:
     """Threads a batch whose largest product takes ``flops`` operations should be split over.
 
     1 when that product is small (see :data:`SPLIT_AFTER_S`), otherwise one per core. A batch
-    of several rows is split into row groups (:func:`map_row_groups`), a single row's blocks into
-    groups of heads and MLP columns (:func:`transformer.model.attention_step`).
+    of several rows is split into row groups (:func:`row_groups`, run by :meth:`Workers.map`), a
+    single row's blocks into groups of heads and MLP columns (:class:`transformer.parallel.ParallelModel`).
 
     Examples
     --------
@@ -181,7 +188,10 @@ class Workers:
     """Threads for work split into parts, owned by whoever opens them and closed when done.
 
     ``workers.map(fn, parts)`` is ``[fn(part) for part in parts]`` with the parts side by side, BLAS
-    on one thread in each. The calling thread runs the first part, then every part no pool thread
+    on one thread in each. With ``parts = row_groups(n_rows, workers.n)`` it is data parallelism
+    for a batch: each thread runs the whole computation of its own rows, so the elementwise passes
+    (GELU, LayerNorm, softmax) run on every core too, not only the matrix products BLAS threads would
+    split; numpy releases the GIL in its ufunc loops and BLAS calls, so the threads run side by side. The calling thread runs the first part, then every part no pool thread
     has started yet, and waits only for parts already under way: a busy core never makes the caller
     wait for a thread that could not get a core (at worst the caller does all the work, as one
     thread would). The pool's threads start on first use and stop on :meth:`close` (or at the end
@@ -196,7 +206,9 @@ class Workers:
     --------
     >>> with Workers(2) as workers:
     ...     workers.map(lambda n: n * n, [1, 2, 3])
+    ...     workers.map(lambda rows: (rows.start, rows.stop), row_groups(10, workers.n))
     [1, 4, 9]
+    [(0, 5), (5, 10)]
     """
 
     def __init__(self, n: int | None = None):
@@ -225,51 +237,13 @@ class Workers:
         if len(parts) == 1 or self.n == 1:
             return [fn(part) for part in parts]
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=self.n - 1, thread_name_prefix="embedspace-workers")
+            # n threads, one more than the parts handed out at once (the caller runs one): on the shared
+            # 2-core machine, a sentence split in 2 took a median 29.9 ms with a 1-thread pool, 13.7 ms
+            # with 2 (40 alternating rounds), as with the former global pool of cpu_count() threads
+            self._pool = ThreadPoolExecutor(max_workers=self.n, thread_name_prefix="embedspace-workers")
         with limit_threads(1):
             futures = [self._pool.submit(fn, part) for part in parts[1:]]
             results = [fn(parts[0])]
             for part, future in zip(parts[1:], futures, strict=True):
                 results.append(fn(part) if future.cancel() else future.result())
             return results
-
-
-def run_parts(fn: Callable[[object], object], parts: list) -> list:
-    """``[fn(part) for part in parts]``, the parts side by side in threads, BLAS on one thread each.
-
-    The calling thread runs the first part, then every part that no pool thread has started yet, and
-    only waits for parts already under way. So a busy core never makes the caller wait for a thread
-    that could not get a core: at worst the caller does all the work, as one thread would.
-
-    Examples
-    --------
-    >>> run_parts(lambda n: n * n, [1, 2, 3])
-    [1, 4, 9]
-    """
-    if len(parts) == 1:
-        return [fn(parts[0])]
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=cpu_count(), thread_name_prefix="embedspace-parts")
-    with limit_threads(1):
-        futures = [_pool.submit(fn, part) for part in parts[1:]]
-        results = [fn(parts[0])]
-        for part, future in zip(parts[1:], futures, strict=True):
-            results.append(fn(part) if future.cancel() else future.result())
-        return results
-
-
-def map_row_groups(fn: Callable[[slice], object], n_rows: int, workers: int) -> list:
-    """``[fn(rows) for rows in row_groups(n_rows, workers)]``, the groups side by side (:func:`run_parts`).
-
-    Data parallelism for a batch: each thread runs the whole computation of its own rows, with BLAS
-    limited to one thread, so the elementwise passes (GELU, LayerNorm, softmax) run on every core
-    too, not only the matrix products BLAS threads would split. numpy releases the GIL in its ufunc
-    loops and BLAS calls, so the threads run side by side.
-
-    Examples
-    --------
-    >>> map_row_groups(lambda rows: (rows.start, rows.stop), n_rows=10, workers=2)
-    [(0, 5), (5, 10)]
-    """
-    return run_parts(fn, row_groups(n_rows, workers))

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import importlib
 import logging
-import math
 import os
 import sys
 
 import numpy as np
+
+from transformer.errors import InvalidInput, TransformerError
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,7 @@ DEVICES = ("cpu", "cuda")
 DEVICE_ENV = "EMBEDSPACE_DEVICE"
 
 
-class DeviceUnavailable(ImportError):
+class DeviceUnavailable(TransformerError, ImportError):
     """The GPU was asked for but CuPy is not installed (or no GPU is usable); says how to fix it."""
 
 
@@ -36,7 +37,7 @@ def resolve_device(device: str | None = None) -> str:
     if chosen == "gpu":
         chosen = "cuda"
     if chosen not in DEVICES:
-        raise ValueError(f"unknown device {chosen!r}: use one of {', '.join(DEVICES)}")
+        raise InvalidInput(f"unknown device {chosen!r}: use one of {', '.join(DEVICES)}")
     return chosen
 
 
@@ -94,54 +95,6 @@ def to_device(tree, xp):
     if xp_of(tree) is xp:
         return tree
     return asnumpy(tree) if xp is np else xp.asarray(tree)
-
-
-# Abramowitz & Stegun 7.1.26: erfc(z) = (a1 t + ... + a5 t^5) exp(-z^2), t = 1 / (1 + p z), z >= 0,
-# with |error| <= 1.5e-7. For the normal tail Phi(-a) = erfc(a / sqrt2) / 2 = (A1 t + ... + A5 t^5) exp(-a^2 / 2),
-# t = 1 / (1 + P a), the 1/sqrt2 and the 1/2 are folded into the constants. In the variable s = c t, with
-# c^5 = A5, the polynomial is monic: s^5 + B4 s^4 + ... + B1 s, Bi = Ai / c^i, and s = (c / P) / (1 / P + a):
-# two numpy passes fewer than t and its polynomial, for the same values.
-ERF_P = 0.3275911
-ERF_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
-TAIL_P = ERF_P / math.sqrt(2.0)
-TAIL_A = tuple(0.5 * a for a in ERF_A)
-TAIL_C = TAIL_A[4] ** 0.2
-TAIL_B = tuple(a / TAIL_C ** (i + 1) for i, a in enumerate(TAIL_A[:4]))   # B1..B4
-
-
-def normal_tail(a):
-    """Phi(-a), the standard normal's upper tail beyond ``a >= 0``, elementwise, keeping the dtype.
-
-    The exact GELU of every BERT layer is built on it: x Phi(x) = max(x, 0) - |x| Phi(-|x|).
-    float64 (the gradient checks) uses scipy's erfc, exact to double precision; float32 and float16
-    use Abramowitz & Stegun 7.1.26 (|error| <= 7.5e-8 in exact arithmetic, <= 2.5e-7 in float32: a few
-    ulps of 0.5) in 14 vectorised numpy passes, several times faster than scipy's erfc on float32;
-    CuPy arrays use cupyx's erfc.
-
-    Examples
-    --------
-    >>> [round(float(v), 4) for v in normal_tail(np.array([0.0, 1.0, 1.96], dtype=np.float32))]
-    [0.5, 0.1587, 0.025]
-    """
-    xp = xp_of(a)
-    if xp is not np:
-        from cupyx.scipy.special import erfc as cupy_erfc
-        return 0.5 * cupy_erfc(a * (1.0 / math.sqrt(2.0)))
-    if a.dtype == np.float64:
-        from scipy.special import erfc
-        return 0.5 * erfc(a * (1.0 / math.sqrt(2.0)))
-    s = a + 1.0 / TAIL_P
-    np.divide(TAIL_C / TAIL_P, s, out=s)                  # s = c / (1 + P a)
-    tail = s + TAIL_B[3]
-    for coefficient in reversed(TAIL_B[:3]):              # Horner: ((((s + B4) s + B3) s + B2) s + B1) s
-        tail *= s
-        tail += coefficient
-    tail *= s
-    gauss = np.square(a, out=s)
-    gauss *= -0.5
-    np.exp(gauss, out=gauss)                              # exp(-a^2 / 2)
-    tail *= gauss
-    return tail
 
 
 def row_dot(a, b):

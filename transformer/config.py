@@ -8,6 +8,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from transformer.errors import InvalidInput
+
 NORMS = ("pre", "post")
 GELUS = ("tanh", "erf")
 POSITIONS = ("learned", "sinusoidal")
@@ -45,16 +47,16 @@ class TransformerConfig:
         for name in ("vocab_size", "n_ctx", "n_embd", "n_head", "n_layer", "n_inner"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+                raise InvalidInput(f"{name} must be a positive integer, got {value!r}")
         if self.n_embd % self.n_head:
-            raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
+            raise InvalidInput(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
         for name, allowed in (("norm", NORMS), ("gelu", GELUS), ("positions", POSITIONS)):
             if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
+                raise InvalidInput(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
         if self.n_token_types < 0:
-            raise ValueError(f"n_token_types must be >= 0, got {self.n_token_types}")
+            raise InvalidInput(f"n_token_types must be >= 0, got {self.n_token_types}")
         if not self.norm_eps > 0:
-            raise ValueError(f"norm_eps must be positive, got {self.norm_eps}")
+            raise InvalidInput(f"norm_eps must be positive, got {self.norm_eps}")
 
     @property
     def head_size(self) -> int:
@@ -72,11 +74,11 @@ class TransformerConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> TransformerConfig:
-        """Build from :meth:`to_dict` output; an unknown field is a ValueError naming it."""
+        """Build from :meth:`to_dict` output; an unknown field is an InvalidInput naming it."""
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(f"unknown config field(s): {', '.join(unknown)}")
+            raise InvalidInput(f"unknown config field(s): {', '.join(unknown)}")
         return cls(**data)
 
 

@@ -19,3 +19,13 @@ class InvalidInput(TransformerError, ValueError):
     >>> isinstance(InvalidInput("temperature must be >= 0"), ValueError)
     True
     """
+
+
+class UnsupportedCheckpoint(TransformerError, ValueError):
+    """A checkpoint's config or tensors do not fit the model (a missing field, a tensor of the wrong shape).
+
+    Examples
+    --------
+    >>> isinstance(UnsupportedCheckpoint("hidden_act is 'relu'"), ValueError)
+    True
+    """

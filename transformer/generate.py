@@ -11,8 +11,10 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from runtime import ranking
 from transformer.backend import asnumpy
 from transformer.config import TransformerConfig
+from transformer.errors import InvalidInput
 from transformer.model import forward
 
 
@@ -20,9 +22,9 @@ def next_token_logits(params: dict, cfg: TransformerConfig, ids: Iterable[int]) 
     """Logits [V] (float64, on the host) for the token after ``ids`` (its last ``n_ctx`` ids)."""
     ids = list(ids)
     if not ids:
-        raise ValueError("need at least one token of context")
+        raise InvalidInput("need at least one token of context")
     if not cfg.lm_head or not cfg.causal:
-        raise ValueError("next-token prediction needs a causal model with an lm_head")
+        raise InvalidInput("next-token prediction needs a causal model with an lm_head")
     logits, _ = forward(params, np.asarray(ids[-cfg.n_ctx:])[None], cfg)   # [1, T, V]
     return asnumpy(logits[0, -1]).astype(np.float64)
 
@@ -40,7 +42,7 @@ def distribution(logits: np.ndarray, temperature: float, suppress: Iterable[int]
     [0.269, 0.731, 0.0]
     """
     if not temperature >= 0:
-        raise ValueError(f"temperature must be >= 0, got {temperature}")
+        raise InvalidInput(f"temperature must be >= 0, got {temperature}")
     z = np.array(logits, dtype=np.float64)
     z[list(suppress)] = -np.inf
     if temperature == 0:
@@ -61,9 +63,8 @@ def top_k(probs: np.ndarray, k: int) -> list[tuple[int, float]]:
     [(1, 0.5), (2, 0.3)]
     """
     if k < 1:
-        raise ValueError(f"k must be at least 1, got {k}")
-    order = np.lexsort((np.arange(len(probs)), -probs))[:k]
-    return [(int(i), float(probs[i])) for i in order]
+        raise InvalidInput(f"k must be at least 1, got {k}")
+    return [(int(i), float(probs[i])) for i in ranking.top_k(probs, k)]
 
 
 def sample(probs: np.ndarray, rng: np.random.Generator, k: int | None = None) -> int:
@@ -92,7 +93,7 @@ def generate(params: dict, cfg: TransformerConfig, prompt_ids: Iterable[int], ma
     True
     """
     if max_new_tokens < 0:
-        raise ValueError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
+        raise InvalidInput(f"max_new_tokens must be >= 0, got {max_new_tokens}")
     rng = np.random.default_rng(seed)
     ids, suppress = list(prompt_ids), list(suppress)
     new: list[int] = []

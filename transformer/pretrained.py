@@ -17,6 +17,7 @@ import numpy as np
 
 from transformer.checkpoint import unflatten
 from transformer.config import TransformerConfig
+from transformer.errors import UnsupportedCheckpoint
 from transformer.minilm_files import find_minilm_dir, verify_checksum
 
 log = logging.getLogger(__name__)
@@ -66,17 +67,17 @@ def name_map(n_layer: int) -> dict[str, tuple[str, ...]]:
 
 
 def config_from_json(path: str | os.PathLike) -> TransformerConfig:
-    """Our config for the BERT ``config.json`` at ``path``; a model we cannot run is a ValueError naming why."""
+    """Our config for the BERT ``config.json`` at ``path``; a model we cannot run is an UnsupportedCheckpoint naming why."""
     hf = json.loads(Path(path).read_text())
     expected = {"model_type": "bert", "hidden_act": "gelu", "position_embedding_type": "absolute"}
     for key, value in expected.items():
         if hf.get(key, value) != value:
-            raise ValueError(f"{path}: {key} is {hf[key]!r}; only {value!r} is supported")
+            raise UnsupportedCheckpoint(f"{path}: {key} is {hf[key]!r}; only {value!r} is supported")
     fields = ("vocab_size", "max_position_embeddings", "hidden_size", "num_attention_heads", "num_hidden_layers",
               "intermediate_size", "type_vocab_size", "layer_norm_eps")
     missing = [f for f in fields if f not in hf]
     if missing:
-        raise ValueError(f"{path} lacks the field(s) {', '.join(missing)}")
+        raise UnsupportedCheckpoint(f"{path} lacks the field(s) {', '.join(missing)}")
     return TransformerConfig(
         vocab_size=hf["vocab_size"], n_ctx=hf["max_position_embeddings"], n_embd=hf["hidden_size"],
         n_head=hf["num_attention_heads"], n_layer=hf["num_hidden_layers"], n_inner=hf["intermediate_size"],
@@ -90,8 +91,8 @@ def params_from_state(state: dict[str, np.ndarray], cfg: TransformerConfig) -> d
 
     Raises
     ------
-    ValueError
-        Naming every missing tensor, every tensor the map does not know, and any shape that does not fit ``cfg``.
+    UnsupportedCheckpoint
+        (a ValueError) Naming every missing tensor, every tensor the map does not know, and any shape that does not fit ``cfg``.
     """
     state = {_strip_prefix(name): tensor for name, tensor in state.items()}
     table = name_map(cfg.n_layer)
@@ -99,7 +100,7 @@ def params_from_state(state: dict[str, np.ndarray], cfg: TransformerConfig) -> d
     missing = sorted(wanted - set(state))
     unknown = sorted(set(state) - wanted - set(IGNORED))
     if missing or unknown:
-        raise ValueError("the checkpoint does not fit the MiniLM name map: "
+        raise UnsupportedCheckpoint("the checkpoint does not fit the MiniLM name map: "
                          f"missing {missing or 'nothing'}; unknown {unknown or 'nothing'}")
     flat = {ours: _combine(ours, [state[n] for n in theirs]) for ours, theirs in table.items()}
     _check_shapes(flat, cfg)
@@ -156,4 +157,4 @@ def _check_shapes(flat: dict[str, np.ndarray], cfg: TransformerConfig) -> None:
         key = path.split(".", 2)[2] if path.startswith("blocks.") else path
         shape = expected.get(key, (c,))
         if tensor.shape != shape:
-            raise ValueError(f"checkpoint tensor for {path} has shape {tensor.shape}; the config needs {shape}")
+            raise UnsupportedCheckpoint(f"checkpoint tensor for {path} has shape {tensor.shape}; the config needs {shape}")

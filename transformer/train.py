@@ -25,11 +25,13 @@ from typing import NamedTuple
 import numpy as np
 
 from runtime.memory import keep_freed_memory
-from runtime.threads import limit_threads, matmul_flops, threads_for
+from runtime.threads import Workers, limit_threads, matmul_flops, threads_for
 from transformer import checkpoint
 from transformer.backend import get_xp, to_device, xp_of
 from transformer.config import TransformerConfig
-from transformer.model import init_params, lm_loss
+from transformer.errors import InvalidInput, TransformerError
+from transformer.model import init_params
+from transformer.parallel import ParallelModel
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +40,7 @@ STATE_FILE = "state.json"
 KEEP_CHECKPOINTS = 2
 
 
-class TrainingDiverged(FloatingPointError):
+class TrainingDiverged(TransformerError, FloatingPointError):
     """The loss or the gradient became NaN or infinite; the message names the last good checkpoint."""
 
 
@@ -64,9 +66,9 @@ class TrainConfig:
     def __post_init__(self):
         for name in ("steps", "batch_size"):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+                raise InvalidInput(f"{name} must be at least 1, got {getattr(self, name)}")
         if not 0 <= self.min_lr <= self.lr:
-            raise ValueError(f"need 0 <= min_lr <= lr, got min_lr={self.min_lr}, lr={self.lr}")
+            raise InvalidInput(f"need 0 <= min_lr <= lr, got min_lr={self.min_lr}, lr={self.lr}")
 
 
 class Progress(NamedTuple):
@@ -159,17 +161,16 @@ def get_batch(data, batch_size: int, n_ctx: int, rng: np.random.Generator):
     (True, (2, 4))
     """
     if len(data) < n_ctx + 2:
-        raise ValueError(f"need more than {n_ctx + 1} tokens to cut windows of {n_ctx}; got {len(data)}")
+        raise InvalidInput(f"need more than {n_ctx + 1} tokens to cut windows of {n_ctx}; got {len(data)}")
     starts = rng.integers(0, len(data) - n_ctx - 1, size=batch_size)
     window = np.asarray(data[starts[:, None] + np.arange(n_ctx + 1)], dtype=np.int64)  # [B, T+1]
     return window[:, :-1], window[:, 1:]
 
 
-def evaluate(params: dict, batches: list, cfg: TransformerConfig, workers: int = 1) -> float:
-    """Mean loss over fixed ``(tokens, targets)`` batches, without gradients (``workers``: see ``lm_loss``)."""
-    xp = xp_of(params["wte"])
-    losses = [lm_loss(params, xp.asarray(x), xp.asarray(y), cfg, with_grads=False, workers=workers)[0]
-              for x, y in batches]
+def evaluate(model: ParallelModel, batches: list) -> float:
+    """Mean loss over fixed ``(tokens, targets)`` batches, without gradients, in the model's row groups."""
+    xp = xp_of(model.params["wte"])
+    losses = [model.lm_loss(xp.asarray(x), xp.asarray(y), with_grads=False)[0] for x, y in batches]
     return float(np.mean(losses))
 
 
@@ -244,7 +245,9 @@ def train(cfg: TransformerConfig | None, train_tokens, val_tokens, tc: TrainConf
     device : "cpu" or "cuda" (see :mod:`transformer.backend`)
     threads : CPU threads (default: :func:`runtime.threads.threads_for` the largest product of a
         step: one thread for small models, every core for large ones). Each step's batch is split into
-        this many row groups computed side by side, BLAS on one thread each (see ``lm_loss``'s ``workers``)
+        this many row groups computed side by side, BLAS on one thread each, on a
+        :class:`runtime.threads.Workers` pool opened and closed here
+        (:meth:`transformer.parallel.ParallelModel.lm_loss`)
     callback : called with a :class:`Progress` after every step
     """
     xp = get_xp(device)
@@ -255,7 +258,7 @@ def train(cfg: TransformerConfig | None, train_tokens, val_tokens, tc: TrainConf
         step, history, seconds_before = state["step"], state["history"], state["seconds"]
         log.info("resuming at step %d of %d", step, tc.steps)
     if tc is None:
-        raise ValueError("a TrainConfig is needed unless resuming from a checkpoint")
+        raise InvalidInput("a TrainConfig is needed unless resuming from a checkpoint")
     rng = np.random.default_rng(tc.seed)
     if resume is not None:
         rng.bit_generator.state = state["rng"]
@@ -279,16 +282,18 @@ def train(cfg: TransformerConfig | None, train_tokens, val_tokens, tc: TrainConf
             return None
         return save_checkpoint(run_dir, to_device(flat, np), cfg, opt, state_dict())
 
-    workspace: dict = {}                                     # buffers reused from step to step
+    workspace: dict = {}                                     # each row group's logits buffer, reused every step
     if xp is np:
         keep_freed_memory()
     if threads is None:
         threads = threads_for(matmul_flops(tc.batch_size * cfg.n_ctx, cfg.n_embd, max(cfg.vocab_size, cfg.n_inner)))
-    with StopFlag() as flag, limit_threads(threads):
+    if threads < 1:
+        raise InvalidInput(f"threads must be at least 1, got {threads}")
+    with StopFlag() as flag, limit_threads(threads), Workers(threads) as workers:
+        model = ParallelModel(nested, cfg, workers)          # row groups over the same arrays AdamW updates
         while step < tc.steps:
             tokens, targets = get_batch(train_tokens, tc.batch_size, cfg.n_ctx, rng)
-            loss, grads = lm_loss(nested, xp.asarray(tokens), xp.asarray(targets), cfg, workspace=workspace,
-                                  workers=threads)
+            loss, grads = model.lm_loss(xp.asarray(tokens), xp.asarray(targets), workspace=workspace)
             grads = checkpoint.flatten(grads)
             norm = clip_gradients(grads, tc.grad_clip)
             if not (math.isfinite(loss) and math.isfinite(norm)):
@@ -300,7 +305,7 @@ def train(cfg: TransformerConfig | None, train_tokens, val_tokens, tc: TrainConf
             tokens_done += tokens.size
             val_loss_now = None
             if (tc.eval_every and step % tc.eval_every == 0) or step == tc.steps:
-                val_loss = val_loss_now = evaluate(nested, val_batches, cfg, workers=threads)
+                val_loss = val_loss_now = evaluate(model, val_batches)
                 history.append({"step": step, "loss": loss, "val_loss": val_loss})
             if callback is not None:
                 rate = tokens_done / max(time.perf_counter() - started, 1e-9)

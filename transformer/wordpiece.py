@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from transformer.errors import InvalidInput
+
 log = logging.getLogger(__name__)
 
 MAX_LENGTH = 256  # sentence-transformers' max_seq_length for all-MiniLM-L6-v2; longer texts are truncated
@@ -54,7 +56,7 @@ class Batch:
         """
         encodings = tuple(encodings)
         if not encodings:
-            raise ValueError("no texts to encode")
+            raise InvalidInput("no texts to encode")
         width = max(len(e.ids) for e in encodings)
         ids = np.full((len(encodings), width), pad_id, dtype=np.int64)         # [B, T]
         mask = np.zeros((len(encodings), width), dtype=np.int64)               # [B, T]
@@ -87,7 +89,7 @@ class WordPiece:
         from tokenizers import Tokenizer
 
         if max_length < 3:
-            raise ValueError(f"max_length must be at least 3 ([CLS] + a piece + [SEP]), got {max_length}")
+            raise InvalidInput(f"max_length must be at least 3 ([CLS] + a piece + [SEP]), got {max_length}")
         self._tok = Tokenizer.from_file(str(tokenizer_json))
         self._tok.no_padding()
         self._tok.enable_truncation(max_length=max_length)
@@ -122,7 +124,7 @@ class WordPiece:
         """Ids of the word pieces of ``word`` alone, without specials (a phrase gives all its words' pieces)."""
         ids = list(self._tok.encode(_checked(word), add_special_tokens=False).ids)
         if not ids:
-            raise ValueError(f"{word!r} has no word pieces (empty after normalisation)")
+            raise InvalidInput(f"{word!r} has no word pieces (empty after normalisation)")
         return ids
 
     def word_positions(self, text: str, word: str) -> list[int]:
@@ -133,8 +135,8 @@ class WordPiece:
 
         Raises
         ------
-        ValueError
-            When ``word`` does not occur in ``text``, naming the text's words.
+        InvalidInput
+            (a ValueError) When ``word`` does not occur in ``text``, naming the text's words.
         """
         wanted = self.pieces(word)
         enc = self.encode(text)
@@ -146,13 +148,13 @@ class WordPiece:
             if not after.startswith("##"):  # the match ends where a word ends
                 return list(range(start, start + n))
         words = dict.fromkeys(text[a:b].lower() for (a, b), w in zip(enc.offsets, enc.word_ids) if w is not None)
-        raise ValueError(f"{word!r} is not a word of the text {text!r} (its words: {', '.join(words)})")
+        raise InvalidInput(f"{word!r} is not a word of the text {text!r} (its words: {', '.join(words)})")
 
     def id_to_token(self, token_id: int) -> str:
         """The piece with id ``token_id``."""
         token = self._tok.id_to_token(int(token_id))
         if token is None:
-            raise ValueError(f"token id {token_id} is outside the vocabulary (0..{self.vocab_size - 1})")
+            raise InvalidInput(f"token id {token_id} is outside the vocabulary (0..{self.vocab_size - 1})")
         return token
 
     def _encoding(self, raw, text: str) -> Encoding:

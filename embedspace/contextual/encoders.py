@@ -5,12 +5,17 @@ hidden states (the residual stream: layer 0 is what enters the first block, laye
 returns), every layer's attention patterns, pooled sentence embeddings, and the static W_E vector of a
 word. The contextual analysis (:mod:`embedspace.contextual.compare`), the CLI and the tour all go through it.
 
+An Encoder owns the threads it runs on (a :class:`runtime.threads.Workers` pool) and the model's
+:class:`transformer.parallel.ParallelModel`; :meth:`Encoder.close` (or a ``with`` block) stops them.
+:func:`load_encoder` loads anew on every call: keep the encoder, or let an
+:class:`embedspace.session.Session` keep it.
+
 Example
 -------
->>> encoder = load_encoder("minilm")
->>> encoder.tokenize("The car is blue")
+>>> with load_encoder("minilm") as encoder:
+...     print(encoder.tokenize("The car is blue"))
+...     run = encoder.run(["The car is blue"])[0]
 ['[CLS]', 'the', 'car', 'is', 'blue', '[SEP]']
->>> run = encoder.run(["The car is blue"])[0]
 >>> run.hidden_states.shape, run.attentions.shape
 ((7, 6, 384), (6, 12, 6, 6))
 """
@@ -24,9 +29,11 @@ from typing import NamedTuple, Protocol
 
 import numpy as np
 
-from embedspace.errors import EmbedspaceError, UnknownKeyError
+from embedspace.errors import EmbedspaceError, InvalidInput, UnknownKeyError
 from embedspace.space import unit_rows
+from runtime.threads import Workers, matmul_flops, workers_for
 from transformer.config import TransformerConfig
+from transformer.parallel import Activations, ParallelModel
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +88,10 @@ class Encoder:
     params : dict
         The model's parameters (see :mod:`transformer.model`).
     tokenizer : Tokenizer
+
+    The encoder owns a :class:`runtime.threads.Workers` pool (one thread per core, started on the
+    first batch large enough to split) and the :class:`transformer.parallel.ParallelModel` that runs
+    the model on it; :meth:`close` stops the threads.
     """
 
     def __init__(self, name: str, cfg: TransformerConfig, params: dict, tokenizer: Tokenizer):
@@ -88,9 +99,21 @@ class Encoder:
         self.cfg = cfg
         self.params = params
         self.tokenizer = tokenizer
+        self.workers = Workers()
+        self.model = ParallelModel(params, cfg, self.workers)
 
     def __repr__(self) -> str:
         return f"Encoder({self.name!r}, layers={self.n_layer}, heads={self.cfg.n_head}, width={self.cfg.n_embd})"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the encoder's threads (it can still be used: they start again when needed)."""
+        self.workers.close()
 
     @property
     def causal(self) -> bool:
@@ -119,19 +142,16 @@ class Encoder:
         return EncodedBatch(np.asarray(batch.ids, dtype=np.int64), np.asarray(batch.attention_mask, dtype=np.int64),
                             [list(e.tokens) for e in batch.encodings])
 
-    def forward(self, batch: EncodedBatch):
-        """The model on a batch: :class:`transformer.model.Activations`, whose ``hidden_states`` are
+    def forward(self, batch: EncodedBatch) -> Activations:
+        """The model on a batch: :class:`transformer.parallel.Activations`, whose ``hidden_states`` are
         L+1 arrays [B, T, C] and ``attentions`` L arrays [B, H, T, T].
 
-        Unless the batch is tiny it runs on every core (see :func:`transformer.model.infer`): several
-        texts in row groups side by side, one text with its attention heads and MLP columns split.
+        Unless the batch is tiny it runs on every core (:meth:`transformer.parallel.ParallelModel.infer`):
+        several texts in row groups side by side, one text with its attention heads and MLP columns split.
         """
-        from runtime.threads import matmul_flops, workers_for
-        from transformer.model import infer
-
         mask = None if batch.attention_mask.all() else batch.attention_mask
         largest = matmul_flops(batch.ids.size, self.cfg.n_embd, self.cfg.n_inner)  # the MLP's [B*T, C] @ [C, F]
-        return infer(self.params, batch.ids, self.cfg, attention_mask=mask, workers=workers_for(largest))
+        return self.model.infer(batch.ids, attention_mask=mask, workers=workers_for(largest))
 
     def run(self, texts: Sequence[str], batch_size: int = BATCH_SIZE) -> list[EncoderRun]:
         """Every layer's hidden states and attentions for each text, without padding.
@@ -157,7 +177,7 @@ class Encoder:
         Sorting by length keeps padding (computed, then thrown away) small.
         """
         if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+            raise InvalidInput(f"batch_size must be at least 1, got {batch_size}")
         full = self.encode(texts)
         lengths = full.attention_mask.sum(axis=1)                       # [N]
         order = np.argsort(lengths, kind="stable")
@@ -175,12 +195,12 @@ class Encoder:
         """
         block = check_layer(layer, self.n_layer, first=1)
         if not -self.cfg.n_head <= head < self.cfg.n_head:
-            raise ValueError(f"head {head} does not exist: this model has heads 0..{self.cfg.n_head - 1}")
+            raise InvalidInput(f"head {head} does not exist: this model has heads 0..{self.cfg.n_head - 1}")
         run = self.run([text])[0]
         return run.tokens, run.attentions[block - 1, head]
 
     def word_positions(self, text: str, word: str) -> list[int]:
-        """Token positions of the first whole occurrence of ``word`` in ``text`` (ValueError when absent)."""
+        """Token positions of the first whole occurrence of ``word`` in ``text`` (InvalidInput when absent)."""
         return list(self.tokenizer.word_positions(text, word))
 
     def static_vector(self, word: str) -> np.ndarray:
@@ -218,7 +238,7 @@ def mean_pool(hidden: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
 
 
 def check_layer(layer: int, n_layer: int, first: int = 0) -> int:
-    """``layer`` in ``first..n_layer`` (negative counts from the end: -1 is ``n_layer``); ValueError outside.
+    """``layer`` in ``first..n_layer`` (negative counts from the end: -1 is ``n_layer``); InvalidInput outside.
 
     Examples
     --------
@@ -227,7 +247,7 @@ def check_layer(layer: int, n_layer: int, first: int = 0) -> int:
     """
     resolved = layer + n_layer + 1 if layer < 0 else layer
     if not first <= resolved <= n_layer:
-        raise ValueError(f"layer {layer} does not exist: this model has layers {first}..{n_layer}")
+        raise InvalidInput(f"layer {layer} does not exist: this model has layers {first}..{n_layer}")
     return resolved
 
 
@@ -236,15 +256,15 @@ def _text_list(texts: Sequence[str]) -> list[str]:
         raise TypeError("give a list of texts, not a single str")
     texts = list(texts)
     if not texts:
-        raise ValueError("no texts given")
+        raise InvalidInput("no texts given")
     return texts
 
 
-@functools.cache
 def load_encoder(name: str = "minilm") -> Encoder:
     """The encoder called ``name``: ``"minilm"`` (pretrained all-MiniLM-L6-v2) or ``"mini"`` (our GPT).
 
-    Loaded once per process; the MiniLM checkpoint is checksum-verified first.
+    Loaded anew on every call (the MiniLM checkpoint checksum-verified first): the caller keeps it,
+    or asks an :class:`embedspace.session.Session`, and closes it when done (:meth:`Encoder.close`).
 
     Raises
     ------
@@ -318,7 +338,7 @@ class WordLevel:
         """The id of each word of ``word``; a word outside the vocabulary is an UnknownKeyError."""
         ids = self.tokenizer.encode(word)
         if not ids:
-            raise ValueError(f"{word!r} has no words")
+            raise InvalidInput(f"{word!r} has no words")
         from transformer.word_tokenizer import split_words
 
         for token_id, token in zip(ids, split_words(word)):
@@ -327,10 +347,10 @@ class WordLevel:
         return ids
 
     def word_positions(self, text: str, word: str) -> list[int]:
-        """Positions of the first occurrence of ``word``'s tokens in ``encode(text)``; ValueError when absent."""
+        """Positions of the first occurrence of ``word``'s tokens in ``encode(text)``; InvalidInput when absent."""
         wanted, ids = self.pieces(word), list(self.encode(text).ids)
         for start in range(len(ids) - len(wanted) + 1):
             if ids[start : start + len(wanted)] == wanted:
                 return list(range(start, start + len(wanted)))
-        raise ValueError(f"{word!r} is not a word of the text {text!r} (its words: {' '.join(self.tokens(text)[1:])})")
+        raise InvalidInput(f"{word!r} is not a word of the text {text!r} (its words: {' '.join(self.tokens(text)[1:])})")
 

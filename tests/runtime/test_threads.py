@@ -75,7 +75,8 @@ def test_parts_run_side_by_side_with_blas_on_one_thread():
             second_started.set()
         return rows.start, threading.get_ident(), threads.blas_threads()
 
-    seen = threads.map_row_groups(part, n_rows=4, workers=2)
+    with threads.Workers(2) as workers:
+        seen = workers.map(part, threads.row_groups(4, workers.n))
     assert [start for start, _, _ in seen] == [0, 2]                  # results in row order
     assert seen[0][1] == threading.get_ident() != seen[1][1]          # the caller ran part 1, a pool thread part 2
     assert all(n == 1 for _, _, n in seen)
@@ -86,22 +87,24 @@ def test_the_caller_takes_over_parts_no_thread_has_started():
     import threading
 
     release = threading.Event()
-    threads.run_parts(lambda n: n, [0, 1])                            # make sure the pool exists
-    blockers = [threads._pool.submit(release.wait, 30) for _ in range(threads.cpu_count())]
-    try:                                                              # every pool thread is busy now
-        idents = threads.run_parts(lambda n: threading.get_ident(), [0, 1, 2])
-        assert idents == [threading.get_ident()] * 3
-    finally:
-        release.set()
-        for blocker in blockers:
-            blocker.result()
+    with threads.Workers(3) as workers:
+        workers.map(lambda n: n, [0, 1])                              # make sure the pool exists
+        blockers = [workers._pool.submit(release.wait, 30) for _ in range(workers.n)]
+        try:                                                          # every pool thread is busy now
+            idents = workers.map(lambda n: threading.get_ident(), [0, 1, 2])
+            assert idents == [threading.get_ident()] * 3
+        finally:
+            release.set()
+            for blocker in blockers:
+                blocker.result()
 
 
 def test_one_row_group_runs_in_the_calling_thread_untouched():
     import threading
 
-    with threads.limit_threads(threads.cpu_count()):
-        [(ident, n)] = threads.map_row_groups(lambda rows: (threading.get_ident(), threads.blas_threads()), 5, 1)
+    with threads.limit_threads(threads.cpu_count()), threads.Workers(1) as workers:
+        [(ident, n)] = workers.map(lambda rows: (threading.get_ident(), threads.blas_threads()),
+                                   threads.row_groups(5, workers.n))
     assert ident == threading.get_ident() and n == threads.cpu_count()
 
 
@@ -109,8 +112,8 @@ def test_an_error_in_a_row_group_reaches_the_caller():
     def fail(rows):
         raise ValueError(f"rows {rows.start}..{rows.stop} failed")
 
-    with pytest.raises(ValueError, match="failed"):
-        threads.map_row_groups(fail, n_rows=4, workers=2)
+    with pytest.raises(ValueError, match="failed"), threads.Workers(2) as workers:
+        workers.map(fail, threads.row_groups(4, workers.n))
 
 
 def test_small_batches_are_not_split():
@@ -118,3 +121,26 @@ def test_small_batches_are_not_split():
     large = 2.0 * threads.SPLIT_AFTER_S * threads.CORE_FLOPS_PER_S
     assert threads.workers_for(small) == 1
     assert threads.workers_for(large) == threads.cpu_count()
+
+
+def test_workers_threads_stop_on_close_and_start_again_on_use():
+    import threading
+
+    def pool_threads():
+        return [t for t in threading.enumerate() if t.name.startswith("embedspace-workers")]
+
+    before = len(pool_threads())
+    workers = threads.Workers(2)
+    assert repr(workers) == "Workers(2, idle)" and len(pool_threads()) == before   # no thread until first use
+    with workers:
+        assert workers.map(lambda n: n * n, [1, 2, 3]) == [1, 4, 9]
+        assert repr(workers) == "Workers(2, running)"
+    assert repr(workers) == "Workers(2, idle)" and len(pool_threads()) == before   # close() joined them
+    assert workers.map(lambda n: -n, [1, 2]) == [-1, -2]                           # usable again
+    workers.close()
+    with pytest.raises(ValueError, match="at least 1"):
+        threads.Workers(0)
+
+
+def test_no_module_level_pool_remains():
+    assert not hasattr(threads, "_pool") and not hasattr(threads, "run_parts")

@@ -13,10 +13,13 @@ import numpy as np
 import pytest
 
 from embedspace.contextual.encoders import check_layer, load_encoder
+from runtime.threads import Workers
 from transformer.checkpoint import flatten
 from transformer.config import PRESETS
+from transformer.errors import UnsupportedCheckpoint
 from transformer.minilm_files import ChecksumMismatch, ModelNotFound, find_minilm_dir
-from transformer.model import forward, infer, init_params
+from transformer.model import forward, init_params
+from transformer.parallel import ParallelModel
 from transformer.pretrained import IGNORED, config_from_json, load_minilm, name_map, params_from_state
 from transformer.wordpiece import WordPiece
 
@@ -61,7 +64,8 @@ def ours(minilm, reference):
 
 @pytest.fixture(scope="module")
 def encoder(folder):
-    return load_encoder("minilm")
+    with load_encoder("minilm") as encoder:
+        yield encoder
 
 
 # -- loading: config, name map, checksum ---------------------------------------------------------------
@@ -142,22 +146,22 @@ def test_missing_and_unknown_tensors_are_named():
     state = tiny_state()
     del state["encoder.layer.0.attention.self.key.bias"]
     state["cls.predictions.bias"] = np.zeros(10, np.float32)   # a masked-LM head we have no place for
-    with pytest.raises(ValueError, match=r"missing \['encoder.layer.0.attention.self.key.bias'\].*cls.predictions.bias"):
+    with pytest.raises(UnsupportedCheckpoint, match=r"missing \['encoder.layer.0.attention.self.key.bias'\].*cls.predictions.bias"):
         params_from_state(state, tiny_config())
 
 
 def test_a_tensor_of_the_wrong_shape_is_named():
-    with pytest.raises(ValueError, match=r"blocks.0.mlp.c_fc.w has shape \(4, 6\)"):
+    with pytest.raises(UnsupportedCheckpoint, match=r"blocks.0.mlp.c_fc.w has shape \(4, 6\)"):
         params_from_state(tiny_state(f=6), tiny_config())
 
 
 def test_a_config_we_cannot_run_is_refused(tmp_path):
     path = tmp_path / "config.json"
     path.write_text(json.dumps({"model_type": "bert", "hidden_act": "relu"}))
-    with pytest.raises(ValueError, match="hidden_act is 'relu'"):
+    with pytest.raises(UnsupportedCheckpoint, match="hidden_act is 'relu'"):
         config_from_json(path)
     path.write_text(json.dumps({k: v for k, v in TINY.items() if k != "hidden_size"}))
-    with pytest.raises(ValueError, match="lacks the field.s. hidden_size"):
+    with pytest.raises(UnsupportedCheckpoint, match="lacks the field.s. hidden_size"):
         config_from_json(path)
 
 
@@ -211,9 +215,12 @@ def test_every_layers_attentions_match_the_reference(ours, reference):
 @pytest.mark.minilm
 def test_one_sentence_split_over_threads_matches_the_reference(minilm, reference):
     cfg, params = minilm
-    for k, mask in enumerate(reference["attention_mask"]):
+    with Workers(2) as workers:
+        model = ParallelModel(params, cfg, workers)
+        splits = [model.infer(reference["input_ids"][k, :int(mask.sum())].astype(np.int64))  # heads, MLP columns
+                  for k, mask in enumerate(reference["attention_mask"])]
+    for k, (mask, split) in enumerate(zip(reference["attention_mask"], splits, strict=True)):
         n = int(mask.sum())
-        split = infer(params, reference["input_ids"][k, :n].astype(np.int64), cfg, workers=2)  # heads, MLP columns
         for layer, hidden in enumerate(split.hidden_states):
             assert np.abs(hidden[0] - reference["hidden_states"][layer, k, :n]).max() <= TOLERANCE, (k, layer)
         for layer, probs in enumerate(split.attentions):

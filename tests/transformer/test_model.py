@@ -6,47 +6,12 @@ import dataclasses
 import numpy as np
 import pytest
 from gradcheck import assert_close, numerical_grad
+from tiny_models import BERT_LIKE, CASES, TINY, leaves, random_params
 
 from transformer import layers
 from transformer.config import PRESETS, TransformerConfig, count_params
-from transformer.model import backward, forward, infer, init_params, lm_loss
-
-TINY = TransformerConfig(vocab_size=11, n_ctx=6, n_embd=8, n_head=2, n_layer=2, n_inner=12)
-BERT_LIKE = dataclasses.replace(TINY, causal=False, norm="post", gelu="erf", tied_embeddings=False,
-                                n_token_types=2, norm_eps=1e-12)
-
-
-def leaves(tree, prefix=""):
-    """(dotted name, array) for every array of a nested params dict."""
-    if isinstance(tree, dict):
-        for key, value in tree.items():
-            yield from leaves(value, f"{prefix}{key}.")
-    elif isinstance(tree, list):
-        for i, value in enumerate(tree):
-            yield from leaves(value, f"{prefix}{i}.")
-    else:
-        yield prefix[:-1], tree
-
-
-def random_params(cfg, seed=1):
-    """float64 parameters with non-trivial norms and biases (init leaves them at 1 and 0)."""
-    params = init_params(cfg, seed=seed, dtype=np.float64)
-    rng = np.random.default_rng(seed)
-    for _, array in leaves(params):
-        array += rng.standard_normal(array.shape) * 0.3
-    return params
-
-
-CASES = {
-    "gpt pre-norm causal tied": (TINY, {}),
-    "bert post-norm padded untied lm_head": (dataclasses.replace(BERT_LIKE, lm_head=True),
-                                             {"attention_mask": np.array([[1, 1, 1, 0], [1, 1, 1, 1]]),
-                                              "token_type_ids": np.array([[0, 0, 1, 1], [1, 1, 0, 0]])}),
-    "encoder without lm_head": (dataclasses.replace(BERT_LIKE, lm_head=False),
-                                {"attention_mask": np.array([[1, 1, 0, 0], [1, 1, 1, 1]])}),
-    "causal sinusoidal pre-norm with padding": (dataclasses.replace(TINY, positions="sinusoidal"),
-                                                {"attention_mask": np.array([[0, 1, 1, 1], [1, 1, 1, 1]])}),
-}
+from transformer.errors import InvalidInput, TransformerError
+from transformer.model import backward, forward, init_params, lm_loss
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -77,69 +42,6 @@ def test_lm_loss_gradients_match_finite_differences():
     for name, array in [("wte", params["wte"]), ("blocks.1.mlp.c_fc.w", params["blocks"][1]["mlp"]["c_fc"]["w"])]:
         numeric = numerical_grad(lambda: lm_loss(params, tokens, targets, TINY, with_grads=False)[0], array)
         assert_close(dict(leaves(grads))[name], numeric, name=name)
-
-
-def assert_infer_equals_one_pass(params, tokens, cfg, workers, extra):
-    """``infer`` on ``workers`` threads gives :func:`forward`'s output, hidden states and attentions."""
-    out, cache = forward(params, tokens, cfg, **extra)
-    split = infer(params, tokens, cfg, workers=workers, **extra)
-    np.testing.assert_allclose(split.out, out, rtol=1e-12, atol=1e-12)
-    for mine, whole in zip(split.hidden_states + split.attentions, cache.hidden_states + cache.attentions,
-                           strict=True):
-        np.testing.assert_allclose(mine, whole, rtol=1e-12, atol=1e-12)
-
-
-@pytest.mark.parametrize("case", list(CASES))
-@pytest.mark.parametrize("workers", [2, 3])
-def test_inference_in_row_groups_equals_one_pass(case, workers):
-    cfg, extra = CASES[case]
-    params = random_params(cfg)
-    tokens = np.array([[1, 4, 4, 9], [0, 10, 3, 4], [5, 5, 2, 1]])
-    extra = {name: np.vstack([value, value[:1]]) for name, value in extra.items()}   # a mask row per token row
-    assert_infer_equals_one_pass(params, tokens, cfg, workers, extra)
-
-
-@pytest.mark.parametrize("case", list(CASES))
-@pytest.mark.parametrize("workers", [2, 3])
-def test_one_row_in_groups_of_heads_and_mlp_columns_equals_one_pass(case, workers):
-    cfg, extra = CASES[case]
-    cfg = dataclasses.replace(cfg, n_head=4)                 # 3 workers: groups of 1, 1 and 2 heads
-    params = random_params(cfg)
-    tokens = np.array([1, 4, 4, 9])
-    extra = {name: value[0] for name, value in extra.items()}
-    assert_infer_equals_one_pass(params, tokens, cfg, workers, extra)
-
-
-def test_a_forward_split_over_threads_refuses_backward():
-    params, tokens = random_params(TINY), np.array([[1, 4, 4, 9]])
-    out, cache = forward(params, tokens, TINY, workers=2)
-    with pytest.raises(ValueError, match="workers=1 for gradients"):
-        backward(np.ones_like(out), cache, params, TINY)
-
-
-def test_inference_keeps_blas_on_one_thread_even_unsplit(monkeypatch):
-    from runtime import threads
-    from transformer import model
-
-    seen, real = [], model.forward
-    monkeypatch.setattr(model, "forward", lambda *a, **k: seen.append(threads.blas_threads()) or real(*a, **k))
-    with threads.limit_threads(threads.cpu_count()):
-        infer(init_params(TINY), [[1, 2], [3, 4]], TINY, workers=1)
-    assert seen == [1]
-
-
-def test_loss_and_gradients_in_row_groups_equal_one_pass():
-    params = random_params(TINY)
-    rng = np.random.default_rng(3)
-    tokens, targets = rng.integers(0, TINY.vocab_size, (5, 6)), rng.integers(0, TINY.vocab_size, (5, 6))
-    loss, grads = lm_loss(params, tokens, targets, TINY)
-    workspace = {}
-    for _ in range(2):                                   # the second call reuses the groups' logits buffers
-        split_loss, split_grads = lm_loss(params, tokens, targets, TINY, workers=2, workspace=workspace)
-        assert split_loss == pytest.approx(loss, rel=1e-12)
-        for (name, mine), (_, whole) in zip(leaves(split_grads), leaves(grads), strict=True):
-            np.testing.assert_allclose(mine, whole, rtol=1e-10, atol=1e-12, err_msg=name)
-    assert len(workspace) == 2
 
 
 def test_tiny_model_overfits_one_batch():
@@ -210,16 +112,16 @@ def test_padding_is_invisible_to_real_tokens_of_an_encoder():
     ([[[1]]], "shape"),
 ])
 def test_bad_tokens_are_named(tokens, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(InvalidInput, match=match):
         forward(init_params(TINY), np.array(tokens), TINY)
 
 
 def test_config_rejects_bad_fields():
-    with pytest.raises(ValueError, match="divisible"):
+    with pytest.raises(InvalidInput, match="divisible"):
         TransformerConfig(vocab_size=5, n_ctx=4, n_embd=10, n_head=3, n_layer=1)
-    with pytest.raises(ValueError, match="norm must be one of"):
+    with pytest.raises(InvalidInput, match="norm must be one of"):
         TransformerConfig(vocab_size=5, n_ctx=4, n_embd=8, n_head=2, n_layer=1, norm="middle")
-    with pytest.raises(ValueError, match="unknown config field"):
+    with pytest.raises(TransformerError, match="unknown config field"):
         TransformerConfig.from_dict({**TINY.to_dict(), "dropout": 0.1})
     assert TransformerConfig.from_dict(TINY.to_dict()) == TINY
 

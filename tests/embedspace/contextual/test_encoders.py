@@ -105,3 +105,25 @@ def test_the_mini_encoder_loads_a_model_folder(tmp_path):
     assert enc.name == "mini" and enc.causal and enc.n_layer == GPT.n_layer
     assert enc.tokenize("the dog") == ["<bos>", "the", "dog"]
     np.testing.assert_array_equal(enc.static_vector("dog"), params["wte"][tokenizer.token_to_id["dog"]])
+
+
+def test_an_encoder_owns_its_threads_and_close_stops_them():
+    enc = encoder(GPT)
+    assert enc.model.workers is enc.workers and enc.model.params is enc.params
+    ids = enc.encode(["the cat sat on the mat"]).ids
+    split = enc.model.infer(ids, workers=2)                           # one text: heads and MLP columns split
+    np.testing.assert_allclose(split.hidden_states[-1], enc.forward(enc.encode(["the cat sat on the mat"])).hidden_states[-1],
+                               atol=1e-6)
+    with enc:
+        assert repr(enc.workers).endswith("running)")
+    assert repr(enc.workers).endswith("idle)")                        # close() stopped the pool's threads
+
+
+def test_load_encoder_loads_anew_each_call_the_caller_keeps_it(monkeypatch):
+    from embedspace.contextual import encoders
+
+    monkeypatch.setattr(encoders, "mini_encoder", lambda: encoder(GPT))
+    first, second = encoders.load_encoder("mini"), encoders.load_encoder("mini")
+    assert first is not second                                        # no module-level cache
+    with pytest.raises(Exception, match="unknown model 'gpt5'"):
+        encoders.load_encoder("gpt5")
