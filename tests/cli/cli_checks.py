@@ -6,8 +6,6 @@
 """
 from __future__ import annotations
 
-import pytest
-
 BUG_PREFIX = "embedspace: internal error (this is a bug): "
 
 
@@ -19,13 +17,3 @@ def assert_user_error(result, *fragments: str) -> None:
     assert "Traceback" not in result.output
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
-
-
-def not_yet_swept(where: str):
-    """Mark a case whose library code (not the CLI's) still raises a bare ValueError for the user's input.
-
-    The CLI rightly reports such an error as a bug; the owner of ``where`` is changing it to the
-    project's own type. Strict: once that change is merged the case passes, and this mark must go.
-    """
-    return pytest.mark.xfail(strict=True, reason=f"{where} still raises a bare ValueError for this input "
-                                                 "(shown as an internal error until its sweep is merged)")

@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 import pytest
-from cli_checks import assert_user_error, not_yet_swept
+from cli_checks import assert_user_error
 from click.testing import CliRunner
 
 from cli.main import cli
@@ -54,7 +54,6 @@ def test_params_json_and_custom_sizes():
     assert counts["W_E"] == 6400 and counts["MLP"] == 2 * (64 * 256 + 256 + 256 * 64 + 64)
 
 
-@not_yet_swept("transformer.config")
 def test_params_bad_shape_is_one_line_error():
     assert_user_error(invoke("params", "--n-embd", "10", "--n-head", "3"), "divisible")
 
@@ -83,7 +82,6 @@ def test_generate_is_deterministic_for_a_seed(model_dir):
     assert len(others) > 1
 
 
-@not_yet_swept("embedspace.contextual.generation")
 def test_empty_prompt_is_a_clean_error(model_dir):
     assert invoke("next", "!!! ???", "--model", model_dir).exit_code == 0   # punctuation is a token too
     assert_user_error(invoke("next", "   ", "--model", model_dir), "the prompt has no words")
@@ -113,12 +111,12 @@ def test_train_mini_then_use_the_model(tmp_path):
 
 
 def test_train_mini_threads_become_the_row_groups_of_every_batch(tmp_path, monkeypatch):
-    from transformer import model
+    from transformer import parallel
 
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n".join(CORPUS))
-    seen, real = [], model.map_row_groups
-    monkeypatch.setattr(model, "map_row_groups", lambda fn, n, workers: seen.append(workers) or real(fn, n, workers))
+    seen, real = [], parallel.row_groups
+    monkeypatch.setattr(parallel, "row_groups", lambda n, workers: seen.append(workers) or real(n, workers))
     result = invoke("train-mini", "--corpus", corpus, "--out", tmp_path / "model", "--steps", "2", "--batch-size", "4",
                     "--vocab", "40", "--n-embd", "8", "--n-head", "2", "--n-layer", "1", "--ctx", "8", "--threads", "3")
     assert result.exit_code == 0, result.output

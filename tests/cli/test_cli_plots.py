@@ -3,7 +3,7 @@ import csv
 
 import numpy as np
 import pytest
-from cli_checks import assert_user_error, not_yet_swept
+from cli_checks import assert_user_error
 from click.testing import CliRunner
 
 from cli.main import cli
@@ -93,10 +93,8 @@ def test_plot_user_errors_are_one_line(space_dir, tmp_path):
 
 
 @pytest.mark.parametrize("args, fragment", [
-    pytest.param(["king", "queen", "man", "--out", "x.gif"], ".png, .svg or .pdf",
-                 marks=not_yet_swept("embedspace.viz.plots")),
-    pytest.param(["king", "queen", "--method", "tsne", "--out", "x.png"], "at least 4 words",
-                 marks=not_yet_swept("embedspace.viz.projections")),
+    pytest.param(["king", "queen", "man", "--out", "x.gif"], ".png, .svg or .pdf"),
+    pytest.param(["king", "queen", "--method", "tsne", "--out", "x.png"], "at least 4 words"),
 ])
 def test_plot_refusals_are_one_line(space_dir, tmp_path, args, fragment):
     *words, flag, name = args
@@ -124,7 +122,6 @@ def test_plot_probe(space_dir, tmp_path):
     assert result.exit_code == 0 and "cosine with queen - king" in out.read_text()
 
 
-@not_yet_swept("embedspace.analysis.arithmetic")
 def test_plot_probe_bad_direction_is_one_line(space_dir, tmp_path):
     result = run("plot-probe", "--direction", "cats - - cat", "dog", "--space", space_dir, "--out", tmp_path / "p.svg")
     assert_user_error(result, "cats - - cat")
