@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embedspace.io import cache, formats
+from embedspace.io import cache, formats, word2vec_binary
 from embedspace.io.registry import file_cache_key, load_space
+from runtime import files
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "vectors"
 REFERENCE = np.load(FIXTURES / "tiny_vectors.npy")
@@ -102,13 +103,13 @@ def test_damaged_cache_is_rebuilt(source, caplog):
     assert isinstance(load_space(source).vectors, np.memmap)
 
 
-@pytest.mark.parametrize("step", ["check_finite", "replace_dir"])
+@pytest.mark.parametrize("step", ["check_finite", "replace_folder"])
 def test_interrupted_cache_write_leaves_nothing_behind(source, monkeypatch, cache_dir, step):
     """Killed while the vectors are read into the new entry, or just before it is renamed into place."""
     def crash(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(formats if step == "check_finite" else cache, step, crash)
+    monkeypatch.setattr(word2vec_binary if step == "check_finite" else files, step, crash)
     with pytest.raises(KeyboardInterrupt):
         load_space(source)
     assert list(cache_dir.iterdir()) == []
