@@ -57,6 +57,7 @@ def ngram_hashes(words: Sequence[bytes], minn: int, maxn: int, skip_eos: bool = 
     last = np.append(first[1:], len(starts)) - 1  # [W] index of each word's ">"
     char_word = np.repeat(np.arange(len(words)), last - first + 1)  # [C]
     signed = data.astype(np.uint32) | np.where(data >= 0x80, np.uint32(0xFFFFFF00), np.uint32(0))  # [B]
+    maxn = min(maxn, int((last - first).max()) + 1)  # no n-gram is longer than the longest "<word>"
     table = np.zeros((len(starts), max(maxn, 1)), dtype=np.uint32)  # [C, maxn]: hash of (start, length)
     found = np.zeros(table.shape, dtype=bool)  # [C, maxn]
     skip = np.fromiter((skip_eos and w == EOS for w in words), dtype=bool, count=len(words))
@@ -144,11 +145,12 @@ def compose(matrix: np.ndarray, counts: np.ndarray, rows: np.ndarray, own: np.nd
     sizes, heads = sizes[longest], heads[longest]
     adding = len(sizes) - np.cumsum(np.bincount(sizes, minlength=1))  # adding[j]: words with more than j rows
     total = np.zeros((len(sizes), out.shape[1]), dtype=np.float32)  # [W, D]
-    for j in range(int(sizes[0]) if len(sizes) else 0):
-        m = int(adding[j])
-        total[:m] += rows_of(matrix, order[heads[:m] + j])  # [m, D]
-    filled = sizes > 0
-    total[filled] /= sizes[filled, None].astype(np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):  # NaN or inf in a damaged file: the caller checks
+        for j in range(int(sizes[0]) if len(sizes) else 0):
+            m = int(adding[j])
+            total[:m] += rows_of(matrix, order[heads[:m] + j])  # [m, D]
+        filled = sizes > 0
+        total[filled] /= sizes[filled, None].astype(np.float32)
     out[longest] = total
 
 

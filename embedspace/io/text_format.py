@@ -118,7 +118,8 @@ def parse_numbers(path: Path, number: int, fields: list[str], dim: int) -> np.nd
         raise FormatError(path, f"wrong field count: expected {dim + 1} (a key and {dim} numbers), "
                                 f"found {len(fields)}{hint}", line=number)
     try:
-        row = np.array(fields[1:], dtype=np.float32)
+        with np.errstate(over="ignore"):  # a number beyond float32 becomes inf, refused just below
+            row = np.array(fields[1:], dtype=np.float32)
     except ValueError:
         bad = next((x for x in fields[1:] if not is_number(x)), " ".join(fields[1:]))
         raise FormatError(path, f"non-numeric value {shorten(bad)}", line=number) from None

@@ -30,7 +30,8 @@ from embedspace.io.streams import READ_CHUNK, Source
 from embedspace.io.text_format import read_header
 
 HEADER_BYTES = 4096  # the header line must end within this many bytes
-BLOCK_BYTES = 1 << 26  # a compressed file's vectors are gathered in blocks of about this size
+BLOCK_BYTES = 1 << 26  # a compressed file's vectors are gathered in blocks of at most this size
+FIRST_BLOCK_ROWS = 512  # ... growing from twice this many rows
 
 
 def read_word2vec_binary(source: Source, limit: int | None = None, allocate: Allocate = in_memory,
@@ -121,8 +122,9 @@ def read_streamed(source: Source, buf: bytes, n: int, count: int, dim: int, allo
     file really holds, not with what its header claims), then copied into ``allocate((n, D))``.
     """
     nbytes, keys, blocks, done, position, ended = 4 * dim, [], [], 0, 0, False
-    block_rows = max(1, BLOCK_BYTES // nbytes)
+    block_rows, most_rows = FIRST_BLOCK_ROWS, max(1, BLOCK_BYTES // nbytes)
     while done < n:
+        block_rows = min(2 * block_rows, most_rows)  # blocks grow with the data, from a small first one
         block = np.empty((min(block_rows, n - done), dim), dtype=np.float32)
         filled = 0
         with memoryview(block.view(np.uint8).reshape(-1)) as dest:
@@ -145,9 +147,10 @@ def read_streamed(source: Source, buf: bytes, n: int, count: int, dim: int, allo
             chunk = source.stream.read(READ_CHUNK)
             ended, rest = not chunk, chunk
         check_nothing_follows(source, rest, count)
-    vectors = allocate((n, dim))
-    for start, block in zip(range(0, n, block_rows), blocks):
+    vectors, start = allocate((n, dim)), 0
+    for block in blocks:
         vectors[start:start + len(block)] = block
+        start += len(block)
     return keys, little_endian(vectors)
 
 
