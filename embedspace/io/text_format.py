@@ -106,7 +106,7 @@ def split_line(path: Path, number: int, raw: bytes, codec: KeyCodec = UTF8) -> l
     if not line:
         return None
     fields = line.split(" ")
-    if not fields[0]:
+    if not fields[0] and raw.startswith(b" "):  # (a key of bytes that unicode_errors="ignore" dropped may be empty)
         raise FormatError(path, "empty key (the line starts with a space)", line=number)
     return fields
 
