@@ -142,27 +142,48 @@ def parse_dictionary(buffer: Buffer, position: int, new: bool) -> tuple[tuple[by
 
 
 def parse_entries(buffer: Buffer, position: int, size: int, nwords: int) -> tuple[tuple[bytes, ...], int]:
-    """The bytes of the first ``nwords`` of ``size`` dictionary entries, checked; the position after them."""
-    path, words, data = buffer.source.path, [], buffer.data
+    """The bytes of the first ``nwords`` of ``size`` dictionary entries, checked; the position after them.
+
+    One tight loop finds where each word ends; the entry types are checked afterwards, all at once.
+    """
+    first, ends = position, []
+    data = buffer.data
+    find, last = data.find, len(data) - 1 - ENTRY_TAIL
     for index in range(size):
-        end = data.find(b"\0", position, position + MAX_KEY_BYTES)
-        while end < 0 or end + 1 + ENTRY_TAIL > len(data):  # not all there yet (a compressed file), or damaged
-            before = len(data)
-            if end < 0 and before > position + MAX_KEY_BYTES:
-                raise FormatError(path, f"damaged dictionary entry {index + 1}: a word longer than {MAX_KEY_BYTES} bytes")
-            buffer.ensure(before + READ_CHUNK)
+        end = find(b"\0", position, position + MAX_KEY_BYTES)
+        if end < 0 or end > last:  # not all there yet (a compressed file), or damaged
+            end = entry_end(buffer, position, index, size)
             data = buffer.data
-            if len(data) == before:
-                raise FormatError(path, f"truncated: the file ends inside dictionary entry {index + 1} of {size}")
-            end = data.find(b"\0", position, position + MAX_KEY_BYTES)
-        if index < nwords:
-            words.append(bytes(data[position:end]))
-        kind = data[end + ENTRY_TAIL]
-        if kind != (0 if index < nwords else 1):
-            raise FormatError(path, f"damaged dictionary entry {index + 1} ({shorten(bytes(data[position:end]))}): "
-                                    f"type {kind}, expected {'a word' if index < nwords else 'a label'}")
+            find, last = data.find, len(data) - 1 - ENTRY_TAIL
+        ends.append(end)
         position = end + 1 + ENTRY_TAIL
-    return tuple(words), position
+    ends = np.array(ends, dtype=np.int64)  # [size]
+    starts = np.concatenate(([first], ends[:-1] + 1 + ENTRY_TAIL))  # [size]
+    kinds = np.array([data[i] for i in (ends + ENTRY_TAIL).tolist()], dtype=np.int64)  # [size]
+    wrong = np.flatnonzero(kinds != (np.arange(size) >= nwords))
+    if len(wrong):
+        index = int(wrong[0])
+        raise FormatError(buffer.source.path, f"damaged dictionary entry {index + 1} "
+                                              f"({shorten(bytes(data[starts[index]:ends[index]]))}): type {kinds[index]}, "
+                                              f"expected {'a word' if index < nwords else 'a label'}")
+    words = tuple(bytes(data[start:end]) for start, end in zip(starts[:nwords].tolist(), ends[:nwords].tolist()))
+    return words, position
+
+
+def entry_end(buffer: Buffer, position: int, index: int, size: int) -> int:
+    """Where entry ``index``'s word ends, reading more of a compressed file as needed; FormatError if it cannot."""
+    path = buffer.source.path
+    while True:
+        data = buffer.data
+        end = data.find(b"\0", position, position + MAX_KEY_BYTES)
+        if 0 <= end <= len(data) - 1 - ENTRY_TAIL:
+            return end
+        before = len(data)
+        if end < 0 and before > position + MAX_KEY_BYTES:
+            raise FormatError(path, f"damaged dictionary entry {index + 1}: a word longer than {MAX_KEY_BYTES} bytes")
+        buffer.ensure(before + READ_CHUNK)
+        if len(buffer.data) == before:
+            raise FormatError(path, f"truncated: the file ends inside dictionary entry {index + 1} of {size}")
 
 
 def matrix_position(buffer: Buffer, position: int, new: bool, dim: int, minn: int, maxn: int, bucket: int,

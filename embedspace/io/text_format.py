@@ -39,8 +39,6 @@ def read_text(source: Source, header: bool, limit: int | None = None, progress: 
     ``progress(done_bytes, total_bytes)`` is called every ``every`` lines.
     """
     path = source.path
-    keys: list[str] = []
-    rows: list[np.ndarray] = []
     count = dim = None
     lines = numbered_lines(source, codec)
     if header:
@@ -49,6 +47,20 @@ def read_text(source: Source, header: bool, limit: int | None = None, progress: 
             raise FormatError(path, "empty file")
         count, dim = read_header(path, first)
     wanted = count if limit is None else limit if count is None else min(count, limit)
+    with np.errstate(over="ignore"):  # a number beyond float32 becomes inf, which parse_numbers refuses
+        keys, rows, dim = read_lines(path, lines, wanted, count, dim, progress, source, codec, every)
+    if count is not None and len(keys) < (count if limit is None else min(count, limit)):
+        raise FormatError(path, f"header count mismatch: header says {count} vectors, file holds {len(keys)}")
+    check_not_empty(path, keys, dim if dim is not None else 0)
+    return keys, np.vstack(rows)
+
+
+def read_lines(path: Path, lines: Iterator[tuple[int, bytes]], wanted: int | None, count: int | None,
+               dim: int | None, progress: Progress | None, source: Source, codec: KeyCodec,
+               every: int) -> tuple[list[str], list[np.ndarray], int | None]:
+    """Keys, rows [D] and D of the ``wanted`` records after the header (all of them when None)."""
+    keys: list[str] = []
+    rows: list[np.ndarray] = []
     for number, raw in lines:
         if wanted is not None and len(keys) == wanted:
             if wanted == count:  # all the header promised is read: only blank lines may follow
@@ -66,10 +78,7 @@ def read_text(source: Source, header: bool, limit: int | None = None, progress: 
         rows.append(parse_numbers(path, number, fields, dim))
         if progress is not None and number % every == 0:
             progress(source.position(), source.size)
-    if count is not None and len(keys) < (count if limit is None else min(count, limit)):
-        raise FormatError(path, f"header count mismatch: header says {count} vectors, file holds {len(keys)}")
-    check_not_empty(path, keys, dim if dim is not None else 0)
-    return keys, np.vstack(rows)
+    return keys, rows, dim
 
 
 def numbered_lines(source: Source, codec: KeyCodec) -> Iterator[tuple[int, bytes]]:
@@ -118,8 +127,7 @@ def parse_numbers(path: Path, number: int, fields: list[str], dim: int) -> np.nd
         raise FormatError(path, f"wrong field count: expected {dim + 1} (a key and {dim} numbers), "
                                 f"found {len(fields)}{hint}", line=number)
     try:
-        with np.errstate(over="ignore"):  # a number beyond float32 becomes inf, refused just below
-            row = np.array(fields[1:], dtype=np.float32)
+        row = np.array(fields[1:], dtype=np.float32)  # beyond float32: inf (read_text silences the warning)
     except ValueError:
         bad = next((x for x in fields[1:] if not is_number(x)), " ".join(fields[1:]))
         raise FormatError(path, f"non-numeric value {shorten(bad)}", line=number) from None
