@@ -34,6 +34,7 @@ import numpy as np
 
 from embedspace.io.checks import Allocate, in_memory
 from embedspace.io.space_folder import FILES, fill_space_dir, read_space_dir, reserved_memmap
+from embedspace.io.streams import open_regular
 from embedspace.paths import cache_root
 from embedspace.space import Space
 from runtime.files import atomic_folder, default_file_mode, default_folder_mode, remove_stale_temporaries
@@ -61,14 +62,13 @@ def source_stamp(path: str | os.PathLike) -> dict:
     >>> sorted(source_stamp(path))
     ['ctime_ns', 'device', 'hash', 'inode', 'mtime_ns', 'size']
     """
-    with open(path, "rb") as handle:
+    with open_regular(path) as handle:  # a FIFO or a device is refused, without blocking
         status = os.fstat(handle.fileno())
         digest = hashlib.blake2b(digest_size=16)
-        if stat.S_ISREG(status.st_mode):
+        digest.update(handle.read(SAMPLE_BYTES))
+        if status.st_size > SAMPLE_BYTES:
+            handle.seek(max(SAMPLE_BYTES, status.st_size - SAMPLE_BYTES))
             digest.update(handle.read(SAMPLE_BYTES))
-            if status.st_size > SAMPLE_BYTES:
-                handle.seek(max(SAMPLE_BYTES, status.st_size - SAMPLE_BYTES))
-                digest.update(handle.read(SAMPLE_BYTES))
     return {"device": status.st_dev, "inode": status.st_ino, "size": status.st_size,
             "mtime_ns": status.st_mtime_ns, "ctime_ns": status.st_ctime_ns, "hash": digest.hexdigest()}
 
@@ -85,7 +85,7 @@ def content_hash(path: str | os.PathLike) -> str:
     True
     """
     digest = hashlib.blake2b(digest_size=32)
-    with open(path, "rb") as handle:
+    with open_regular(path) as handle:
         while chunk := handle.read(HASH_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
