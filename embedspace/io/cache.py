@@ -234,7 +234,7 @@ def load_cached(folder: Path, source: Path, settings: dict, name: str | None, co
         log.info("the cache %s is stale; rebuilding it", folder)
         return None
     try:
-        keys, vectors, meta = read_space_dir(folder)
+        keys, vectors, meta = read_space_dir(folder, unique=True)  # written from a Space: distinct keys
     except (ValueError, OSError) as error:  # FormatError is a ValueError
         log.warning("ignoring a damaged cache %s (%s)", folder, error)
         return None

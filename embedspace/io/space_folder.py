@@ -21,8 +21,12 @@ from runtime.files import atomic_folder
 FILES = ("vectors.npy", "vocab.txt", "meta.json")
 
 
-def read_space_dir(folder: str | os.PathLike, limit: int | None = None) -> tuple[list[str], np.ndarray, dict]:
+def read_space_dir(folder: str | os.PathLike, limit: int | None = None,
+                   unique: bool = False) -> tuple[list[str], np.ndarray, dict]:
     """Keys, vectors [V, D] and metadata of a space folder.
+
+    Keys must be distinct (checked unless the caller vouches for them with ``unique``, as the cache
+    does for the entries it wrote). Values are not checked: the vectors load as an instant map.
 
     Examples
     --------
@@ -37,11 +41,13 @@ def read_space_dir(folder: str | os.PathLike, limit: int | None = None) -> tuple
     require_regular(path)
     try:
         vectors = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError, EOFError) as error:
-        raise FormatError(path, f"not a readable .npy array ({error})") from None
+    except Exception as error:  # noqa: BLE001 - numpy's header parser raises ValueError, SyntaxError, TokenError...
+        raise FormatError(path, f"not a readable .npy array ({type(error).__name__}: {error})") from None
     if vectors.ndim != 2 or vectors.dtype.kind != "f" or 0 in vectors.shape:
         raise FormatError(path, f"expected a non-empty float [V, D] array, found {vectors.dtype} {vectors.shape}")
     keys = read_vocab(folder / "vocab.txt", vectors.shape[0])
+    if not unique:
+        check_distinct(folder / "vocab.txt", keys)
     vectors = vectors[:limit]
     if vectors.dtype != np.float32:
         vectors = np.asarray(vectors, dtype=np.float32)
@@ -68,6 +74,14 @@ def read_vocab(path: Path, count: int) -> list[str]:
     if len(keys) != count:
         raise FormatError(path, f"holds {len(keys)} keys but vectors.npy has {count} rows")
     return keys
+
+
+def check_distinct(path: Path, keys: list[str]) -> None:
+    """Raise naming the first key that ``keys`` repeats (with its line in vocab.txt)."""
+    if len(dict.fromkeys(keys)) != len(keys):
+        seen: set[str] = set()
+        line, key = next((i, k) for i, k in enumerate(keys, start=1) if k in seen or seen.add(k))
+        raise FormatError(path, f"key {key!r} appears a second time", line=line)
 
 
 def read_meta(path: Path) -> dict:

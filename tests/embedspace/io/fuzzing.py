@@ -121,21 +121,23 @@ def time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def valid_space(keys, vectors) -> str | None:
-    """Why ``(keys, vectors)`` breaks a Space's rules (None: it keeps them)."""
+def valid_space(keys, vectors, finite: bool = True) -> str | None:
+    """Why ``(keys, vectors)`` breaks a Space's rules (None: it keeps them); ``finite``: values must be."""
     if not (isinstance(vectors, np.ndarray) and vectors.dtype == np.float32 and vectors.ndim == 2):
         return f"vectors are {type(vectors).__name__} {getattr(vectors, 'dtype', '')}"
     if len(keys) != vectors.shape[0] or len(set(keys)) != len(keys) or not keys or vectors.shape[1] == 0:
         return f"{len(keys)} keys ({len(set(keys))} distinct) for vectors {vectors.shape}"
-    if not np.isfinite(vectors).all():
+    if finite and not np.isfinite(vectors).all():
         return "NaN or infinity in the vectors"
     if not all(isinstance(k, str) and "\n" not in k for k in keys):
         return "a key that is no string or holds a line break"
     return None
 
 
-def outcome(path: Path, read) -> tuple[str, str]:
-    """``(kind, detail)`` of ``read(path) -> (keys, vectors)``: "loaded", "error" or "bug"."""
+def outcome(path: Path, read, finite: bool = True) -> tuple[str, str]:
+    """``(kind, detail)`` of ``read(path) -> (keys, vectors)``: "loaded", "error" or "bug".
+
+    ``finite=False`` for space folders, whose values are not checked (they load as instant maps)."""
     from runtime.errors import UserError
 
     tracemalloc.start()
@@ -154,7 +156,7 @@ def outcome(path: Path, read) -> tuple[str, str]:
         tracemalloc.stop()
     if peak > MEMORY_LIMIT:
         return "bug", f"allocated {peak} bytes"
-    fault = valid_space(keys, vectors)
+    fault = valid_space(keys, vectors, finite)
     return ("bug", fault) if fault else ("loaded", f"{len(keys)} x {vectors.shape[1]}")
 
 
@@ -191,3 +193,23 @@ def main(argv: list[str]) -> int:
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
     raise SystemExit(main(sys.argv[1:]))
+
+
+def space_folder_cases(count: int, seed: int = 0) -> Iterator[tuple[str, dict[str, bytes]]]:
+    """``count`` damaged space folders: ``(file damaged, {file name: content})``."""
+    from embedspace.io.space_folder import write_space_dir
+
+    keys = [line for line in (FIXTURES / "tiny.txt").read_text("utf-8").split("\n")[1:] if line]
+    with tempfile.TemporaryDirectory() as folder:
+        write_space_dir(Path(folder) / "s", [k.split(" ")[0] for k in keys], np.load(FIXTURES / "tiny_vectors.npy"),
+                        {"origin": "fuzz"})
+        originals = {p.name: p.read_bytes() for p in (Path(folder) / "s").iterdir()}
+    for index in range(count):
+        rng = random.Random(seed * 1_000_003 + index)
+        files = dict(originals)
+        name = rng.choice(sorted(files))
+        data = bytearray(files[name])
+        for _ in range(rng.randint(1, 3)):
+            data = mutate(rng, data, name)
+        files[name] = bytes(data)
+        yield name, files

@@ -129,3 +129,18 @@ def test_a_damaged_file_of_each_format_gives_no_traceback_in_the_cli(tmp_path, m
     assert result.exit_code in (0, 1), result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.output
+
+
+def test_damaged_space_folders_load_or_fail_cleanly(tmp_path):
+    from embedspace.io.formats import read_space_dir
+
+    counts = {"loaded": 0, "error": 0}
+    for index, (damaged, files) in enumerate(fuzzing.space_folder_cases(300, seed=11)):
+        folder = tmp_path / str(index)
+        folder.mkdir()
+        for name, data in files.items():
+            (folder / name).write_bytes(data)
+        kind, detail = fuzzing.outcome(folder, lambda path: read_space_dir(path)[:2], finite=False)
+        assert kind != "bug", (damaged, detail)
+        counts[kind] += 1
+    assert counts["loaded"] > 10 and counts["error"] > 100
