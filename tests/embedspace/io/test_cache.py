@@ -5,7 +5,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -314,23 +313,3 @@ def test_entries_we_write_are_writable_by_us_alone(source, cache_dir):
     assert all(not p.stat().st_mode & 0o022 for p in (folder, *folder.iterdir()))
     assert isinstance(load_space(source).vectors, np.memmap)  # and so trusted when reloaded
 
-
-def test_a_fifo_with_its_format_given_is_refused_without_blocking(tmp_path):
-    """With --format the content is not sniffed: the cache's own stamp must not block on the FIFO either."""
-    fifo = tmp_path / "pipe.txt"
-    os.mkfifo(fifo)
-    outcome = {}
-
-    def load():
-        try:
-            load_space(fifo, format="word2vec-txt")
-        except Exception as error:  # noqa: BLE001 - the test inspects it
-            outcome["error"] = error
-
-    loader = threading.Thread(target=load, daemon=True)
-    loader.start()
-    loader.join(10)
-    if loader.is_alive():  # release the blocked open() before failing
-        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
-    assert not loader.is_alive(), "blocked on a FIFO"
-    assert "is a FIFO (named pipe), not a regular file" in str(outcome["error"])

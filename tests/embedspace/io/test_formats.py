@@ -223,14 +223,19 @@ def test_progress_reports_growing_byte_counts(monkeypatch, name):
 
 
 # -- hardening: only regular files, declared sizes checked, every malformed file named (issue 13) -------------
-def test_fifo_is_refused_without_blocking(tmp_path):
+@pytest.mark.parametrize("how", ["read_vectors", "load_space with its format"])
+def test_fifo_is_refused_without_blocking(tmp_path, monkeypatch, how):
+    """load_space with a format given sniffs nothing: the cache's stamp must not block on the FIFO either."""
+    from embedspace.io.registry import load_space
+
+    monkeypatch.setenv("EMBEDSPACE_CACHE", str(tmp_path / "cache"))
     fifo = tmp_path / "pipe.txt"
     os.mkfifo(fifo)
     outcome = {}
 
     def read():
         try:
-            read_vectors(fifo)
+            read_vectors(fifo) if how == "read_vectors" else load_space(fifo, format="word2vec-txt")
         except Exception as error:  # noqa: BLE001 - the test inspects it
             outcome["error"] = error
 
