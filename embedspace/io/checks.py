@@ -1,9 +1,9 @@
 """What every vector-file reader shares: its limits, key decoding, and the checks on what it read.
 
-A reader never trusts a size it reads from a file: before it allocates, :func:`check_fits` holds
-the declared shape (count x dim) against the bytes that can hold it, so a header that promises a
-billion rows costs nothing. Values must be finite (:func:`check_finite`); a repeated key keeps its
-first vector (:func:`drop_duplicates`).
+A reader never trusts a size it reads from a file: before it allocates, it holds the declared
+shape (count x dim) against the bytes that can hold it (``MAX_DIM`` bounds a dimension), so a header
+that promises a billion rows costs nothing. Values must be finite (:func:`check_finite`); a repeated
+key keeps its first vector (:func:`drop_duplicates`).
 """
 from __future__ import annotations
 
@@ -94,19 +94,6 @@ def ascii_compatible(encoding: str) -> bool:
 
 
 UTF8 = KeyCodec()  # the default: UTF-8, strict
-
-
-def check_fits(path: Path, count: int, dim: int, available: int, row_bytes: int, **where) -> None:
-    """Raise unless ``count`` rows of at least ``row_bytes`` bytes each fit in ``available`` bytes.
-
-    Called before any [count, dim] array is allocated, with the bytes the file has left.
-    """
-    if dim > MAX_DIM:
-        raise FormatError(path, f"header says each vector has {dim} dimensions (more than {MAX_DIM}: "
-                                "a damaged header?)", **where)
-    if count * row_bytes > available:
-        raise FormatError(path, f"header says {count} vectors of {dim} dimensions, but the file has room for at "
-                                f"most {available // max(row_bytes, 1)}", **where)
 
 
 def check_finite(path: Path, vectors: np.ndarray, where: str, first: int = 1) -> None:

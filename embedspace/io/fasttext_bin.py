@@ -95,8 +95,12 @@ class Buffer:
             raise FormatError(self.source.path, f"truncated: the file ends inside {what}")
 
     def close(self) -> None:
+        """Unmap the file (a map that a view still uses, as an exception's traceback may, goes with the view)."""
         if isinstance(self.data, mmap.mmap):
-            self.data.close()
+            try:
+                self.data.close()
+            except BufferError:
+                pass
 
 
 def parse_model(buffer: Buffer) -> FastTextModel:
