@@ -152,11 +152,11 @@ def compose(matrix: np.ndarray, counts: np.ndarray, rows: np.ndarray, own: np.nd
     with np.errstate(over="ignore", invalid="ignore"):  # NaN or inf in a damaged file: the caller checks
         for start in range(0, len(sizes), step):
             block = slice(start, start + step)
-            out[block] = mean_rows(matrix, order, heads[block], sizes[block])
+            mean_rows(matrix, order, heads[block], sizes[block], out[block])
 
 
-def mean_rows(matrix: np.ndarray, order: np.ndarray, heads: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """[W, D]: for each word, the float32 mean of rows ``order[heads[i]: heads[i] + sizes[i]]``, added in order.
+def mean_rows(matrix: np.ndarray, order: np.ndarray, heads: np.ndarray, sizes: np.ndarray, out: np.ndarray) -> None:
+    """``out[i]`` [W, D] = the float32 mean of rows ``order[heads[i]: heads[i] + sizes[i]]``, added in order.
 
     Words are taken longest first, so that the words still adding at step j are a prefix: each
     step is one gather and one add over contiguous rows.
@@ -164,15 +164,16 @@ def mean_rows(matrix: np.ndarray, order: np.ndarray, heads: np.ndarray, sizes: n
     longest = np.argsort(-sizes, kind="stable")  # [W]
     sizes, heads = sizes[longest], heads[longest]
     adding = len(sizes) - np.cumsum(np.bincount(sizes, minlength=1))  # adding[j]: words with more than j rows
-    total = np.zeros((len(sizes), matrix.dtype.itemsize // 4), dtype=np.float32)  # [W, D]
+    total = np.zeros(out.shape, dtype=np.float32)  # [W, D]
     for j in range(int(sizes[0]) if len(sizes) else 0):
         m = int(adding[j])
-        total[:m] += rows_of(matrix, order[heads[:m] + j])  # [m, D]
+        if j == 0:
+            total[:m] = rows_of(matrix, order[heads[:m]])  # 0 + x is x: the first rows need no add
+        else:
+            total[:m] += rows_of(matrix, order[heads[:m] + j])  # [m, D]
     filled = sizes > 0
     total[filled] /= sizes[filled, None].astype(np.float32)
-    out = np.empty_like(total)
     out[longest] = total
-    return out
 
 
 def rows_of(matrix: np.ndarray, index: np.ndarray) -> np.ndarray:
