@@ -6,8 +6,8 @@ Layout (fastText's ``FastText::saveModel``; little-endian):
   wordNgrams, loss, model, bucket, minn, maxn, lrUpdateRate (int32 each) and t (float64). The
   old layout (before version 11) has no magic and no version: it starts with dim;
 - the dictionary: size, nwords, nlabels (int32), ntokens (int64), pruneidx_size (int64, new layout
-  only), then ``size`` entries ``word + b"\\0" + count (int64) + type (int8: 0 word, 1 label)``,
-  words first, then pruneidx_size pairs of int32;
+  only; -1 unless fastText quantize pruned the model), then ``size`` entries
+  ``word + b"\\0" + count (int64) + type (int8: 0 word, 1 label)``, words first;
 - a quantisation flag (one byte, new layout only), then the input matrix: rows and cols (int64)
   and rows x cols float32. Its first ``nwords`` rows belong to the words, the other ``bucket``
   rows to hashed character n-grams (:mod:`embedspace.io.subwords`). The output matrix follows;
@@ -55,8 +55,7 @@ class FastTextModel:
     maxn: int  # longest character n-gram (0: none)
     bucket: int  # number of hashed n-gram rows
     words: tuple[bytes, ...]  # the nwords words' bytes, in row order
-    pruned: dict[int, int] | None  # n-gram hash -> row among the n-gram rows, when the model was pruned
-    rows: int  # rows of the input matrix: nwords + bucket (or + the kept n-grams when pruned)
+    rows: int  # rows of the input matrix: nwords + bucket
     offset: int  # byte offset of the input matrix's first value
     skip_eos: bool  # version 12 on: "</s>" has no n-grams (fastText commit ebbd3bf, 2017)
 
@@ -117,32 +116,26 @@ def parse_model(buffer: Buffer) -> FastTextModel:
     if new and version == 11 and model == SUPERVISED:
         maxn = 0  # fastText: supervised models of version 11 used no character n-grams
     position = start + ARGS.size
-    words, pruned, position = parse_dictionary(buffer, position, new)
-    model = matrix_position(buffer, position, new, dim, minn, maxn, bucket, words, pruned)
+    words, position = parse_dictionary(buffer, position, new)
+    model = matrix_position(buffer, position, new, dim, minn, maxn, bucket, words)
     return dataclasses.replace(model, skip_eos=new and version >= 12)
 
 
-def parse_dictionary(buffer: Buffer, position: int, new: bool) -> tuple[tuple[bytes, ...], dict | None, int]:
-    """The words (labels dropped), the pruning index, and the position after the dictionary."""
+def parse_dictionary(buffer: Buffer, position: int, new: bool) -> tuple[tuple[bytes, ...], int]:
+    """The words (labels dropped) and the position after the dictionary."""
     path = buffer.source.path
     buffer.need(position + DICT_HEAD.size + 8 * new, "the dictionary's header")
     size, nwords, nlabels, _tokens = DICT_HEAD.unpack_from(buffer.data, position)
     position += DICT_HEAD.size
-    prune_size = -1
     if new:
         (prune_size,) = struct.unpack_from("<q", buffer.data, position)
         position += 8
+        if prune_size != -1:  # only fastText quantize prunes, and its models are refused anyway
+            raise FormatError(path, f"a pruned model (pruning index of {prune_size}; fastText quantize -cutoff): "
+                                    "not supported; use the model's .bin or .vec")
     if nwords < 0 or nlabels < 0 or size != nwords + nlabels:
         raise FormatError(path, f"damaged dictionary header: {size} entries, {nwords} words, {nlabels} labels")
-    words, position = parse_entries(buffer, position, size, nwords)
-    pruned = None
-    if prune_size >= 0:
-        buffer.need(position + 8 * prune_size, "the pruning index")
-        pairs = np.frombuffer(buffer.data, dtype="<i4", count=2 * prune_size, offset=position).reshape(-1, 2)
-        pruned = dict(pairs.tolist())
-        del pairs  # a view of a growing buffer must not outlive this line
-        position += 8 * prune_size
-    return words, pruned, position
+    return parse_entries(buffer, position, size, nwords)
 
 
 def parse_entries(buffer: Buffer, position: int, size: int, nwords: int) -> tuple[tuple[bytes, ...], int]:
@@ -191,7 +184,7 @@ def entry_end(buffer: Buffer, position: int, index: int, size: int) -> int:
 
 
 def matrix_position(buffer: Buffer, position: int, new: bool, dim: int, minn: int, maxn: int, bucket: int,
-                    words: tuple[bytes, ...], pruned: dict | None) -> FastTextModel:
+                    words: tuple[bytes, ...]) -> FastTextModel:
     """Check the input matrix's header and size against the args and the file; return the model."""
     path = buffer.source.path
     buffer.need(position + new + 16, "the input matrix's header")
@@ -201,12 +194,11 @@ def matrix_position(buffer: Buffer, position: int, new: bool, dim: int, minn: in
     position += new
     rows, cols = struct.unpack_from("<2q", buffer.data, position)
     position += 16
-    ngrams = bucket if pruned is None else len(pruned)
-    if cols != dim or rows != len(words) + ngrams:
-        raise FormatError(path, f"input matrix is {rows} x {cols}; the header implies {len(words) + ngrams} x {dim} "
-                                f"({len(words)} words + {ngrams} n-gram buckets)")
+    if cols != dim or rows != len(words) + bucket:
+        raise FormatError(path, f"input matrix is {rows} x {cols}; the header implies {len(words) + bucket} x {dim} "
+                                f"({len(words)} words + {bucket} n-gram buckets)")
     buffer.need(position + 4 * rows * cols, f"the input matrix ({rows} x {cols} float32)")
-    return FastTextModel(dim, minn, maxn if bucket or pruned else 0, bucket, words, pruned, rows, position, True)
+    return FastTextModel(dim, minn, maxn if bucket else 0, bucket, words, rows, position, True)
 
 
 def input_matrix(buffer: Buffer, model: FastTextModel) -> np.ndarray:

@@ -115,16 +115,7 @@ def ngram_rows(model: FastTextModel, words: Sequence[bytes]) -> tuple[np.ndarray
     if model.maxn == 0:
         return np.zeros(len(words), dtype=np.int64), np.zeros(0, dtype=np.int64)
     counts, hashes = ngram_hashes(words, model.minn, model.maxn, model.skip_eos)
-    buckets = (hashes % np.uint32(model.bucket)).astype(np.int64) if model.bucket else hashes.astype(np.int64)
-    if model.pruned is None:
-        return counts, model.nwords + buckets
-    kept = np.array(sorted(model.pruned), dtype=np.int64)
-    at = np.minimum(np.searchsorted(kept, buckets), max(len(kept) - 1, 0))
-    hit = kept[at] == buckets if len(kept) else np.zeros(len(buckets), dtype=bool)
-    targets = np.array([model.pruned[k] for k in kept.tolist()], dtype=np.int64)
-    word_of = np.repeat(np.arange(len(words)), counts)
-    counts = np.bincount(word_of[hit], minlength=len(words)).astype(np.int64)
-    return counts, model.nwords + targets[at[hit]]
+    return counts, model.nwords + (hashes % np.uint32(model.bucket)).astype(np.int64)
 
 
 def compose(matrix: np.ndarray, counts: np.ndarray, rows: np.ndarray, own: np.ndarray | None,

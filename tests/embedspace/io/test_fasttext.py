@@ -225,6 +225,7 @@ FAULTS = {
                    "input matrix is 7 x 6"),
     "huge bucket": (TINY[:8 + 32] + struct.pack("<i", 2**31 - 1) + TINY[8 + 36:], "the header implies"),
     "bad sizes": (TINY[:DICT_START] + struct.pack("<3i", 5, 9, 0) + TINY[DICT_START + 12:], "damaged dictionary header"),
+    "pruned": (TINY[:DICT_START + 20] + struct.pack("<q", 5) + TINY[DICT_START + 28:], "a pruned model"),
     "label among words": (TINY[:matrix_header_offset(TINY) - 1] + b"\1" + TINY[matrix_header_offset(TINY):],
                           "type 1, expected a word"),
 }
