@@ -10,13 +10,11 @@ import itertools
 import json
 import logging
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from runtime.files import default_file_mode
+from runtime.files import atomic_folder, default_file_mode
 from transformer.backend import asnumpy
 from transformer.config import TransformerConfig
 
@@ -71,25 +69,10 @@ def unflatten(flat: dict) -> dict:
 
 
 def write_atomically(folder: Path, write) -> Path:
-    """Call ``write(tmp_folder)`` then rename the temporary folder to ``folder`` (replacing it)."""
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
-    try:
-        os.chmod(tmp, 0o755)  # mkdtemp makes it private; a model folder is meant to be shared
+    """Call ``write(tmp_folder)`` in a temporary folder, then swap it in as ``folder`` (replacing it)."""
+    with atomic_folder(folder) as tmp:
         write(tmp)
-        if folder.exists():
-            old = folder.with_name(f".{folder.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(folder, old)
-            os.replace(tmp, folder)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return folder
+    return Path(folder)
 
 
 def save_arrays(path: Path, arrays: dict, dtype=None, metadata: dict | None = None) -> None:

@@ -6,8 +6,12 @@ The Projector (https://projector.tensorflow.org, "Load") reads two tab-separated
 - ``metadata.tsv``: one line per vector, in the same order; a single column has **no header**,
   several columns have **one header line** naming them.
 
-A key may hold neither a tab nor a line break (either would shift every later row), so such
-characters are written as the two-character escapes ``\\t``, ``\\n`` and ``\\r``.
+A cell may hold neither a tab nor a line break (either would shift every later row), so such
+characters are written as the two-character escapes ``\\t``, ``\\n`` and ``\\r``, and a backslash as
+``\\\\`` (so that a key holding a tab and one holding a backslash and a ``t`` stay apart). The Projector
+skips blank lines, which would shift every later label: a key that is empty or only whitespace
+(spaces, NBSP, U+3000, ...) is written with each character as a ``\\uXXXX`` escape, and an empty
+one as ``\\empty``.
 
 The Projector shows PCA, t-SNE and UMAP but cannot save the coordinates it computes;
 :func:`write_coordinates_csv` writes ours (``key,x,y[,z],group``).
@@ -29,7 +33,8 @@ from runtime.files import atomic_file
 
 log = logging.getLogger(__name__)
 
-ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}  # the backslash first
+EMPTY = "\\empty"  # an empty cell: a blank line would be skipped
 VECTOR_FORMAT = "%.7g"  # float32 keeps about 7 significant digits
 BLOCK_ROWS = 4096  # rows formatted at a time (memory stays small; progress is reported per block)
 
@@ -37,16 +42,29 @@ Progress = Callable[[int], None]  # progress(rows just written)
 
 
 def escape_key(key: str) -> str:
-    """``key`` with tabs and line breaks written as ``\\t``, ``\\n``, ``\\r`` (one TSV cell).
+    """``key`` as one TSV cell the Projector reads back one-to-one (see the module docstring).
 
     Examples
     --------
-    >>> escape_key("new\\tyork")
-    'new\\\\tyork'
+    >>> print(escape_key("new\\tyork"), escape_key("C:\\\\tmp"), escape_key("\\u3000"), escape_key(""))
+    new\\tyork C:\\\\tmp \\u3000 \\empty
+    """
+    if not key.strip():
+        return "".join(f"\\u{ord(char):04x}" for char in key) or EMPTY
+    return escape_cell(key)
+
+
+def escape_cell(text: str) -> str:
+    """``text`` with backslashes, tabs and line breaks escaped (any column but the keys' own).
+
+    Examples
+    --------
+    >>> print(escape_cell("a\\tb"), repr(escape_cell("")))
+    a\\tb ''
     """
     for char, escape in ESCAPES.items():
-        key = key.replace(char, escape)
-    return key
+        text = text.replace(char, escape)
+    return text
 
 
 def write_vectors_tsv(path: str | os.PathLike, vectors: np.ndarray, progress: Progress | None = None) -> Path:
@@ -72,6 +90,7 @@ def write_metadata_tsv(path: str | os.PathLike, columns: dict[str, Sequence[str]
     """Metadata lines for the Projector: ``columns`` maps a column name to one value per vector.
 
     A single column is written without a header (the Projector's rule); several get a header line.
+    The first column holds the keys (:func:`escape_key`); the others are escaped by :func:`escape_cell`.
     """
     if not columns:
         raise ValueError("metadata needs at least one column")
@@ -81,9 +100,9 @@ def write_metadata_tsv(path: str | os.PathLike, columns: dict[str, Sequence[str]
     rows = zip(*columns.values())
     with atomic_file(path, "w") as out:
         if len(columns) > 1:
-            out.write("\t".join(escape_key(name) for name in columns) + "\n")
-        for row in rows:
-            out.write("\t".join(escape_key(str(value)) for value in row) + "\n")
+            out.write("\t".join(escape_cell(name) for name in columns) + "\n")
+        for key, *rest in rows:  # the first column holds the keys
+            out.write("\t".join([escape_key(str(key)), *(escape_cell(str(value)) for value in rest)]) + "\n")
     return Path(path)
 
 

@@ -98,3 +98,23 @@ def test_coordinates_csv_bad_input(tmp_path):
     with pytest.raises(ValueError, match="2 keys but 1 rows"):
         write_coordinates_csv(tmp_path / "a.csv", ["a", "b"], np.zeros((1, 2)))
     assert not list(tmp_path.iterdir())
+
+
+def test_whitespace_keys_keep_their_own_metadata_line(tmp_path):
+    """The Projector skips blank lines: a key of NBSP or U+3000 alone must not become one (issue 13, hole 14)."""
+    keys = ["cat", "\u00a0", "\u3000", " ", "dog"]
+    space = Space(keys, np.eye(5, dtype=np.float32))
+    _, metadata_path = export_projector(space, tmp_path)
+    lines = metadata_path.read_text(encoding="utf-8").split("\n")[:-1]
+    assert len(lines) == 5 and all(line.strip() for line in lines)  # none is blank to the Projector
+    assert lines == ["cat", "\\u00a0", "\\u3000", "\\u0020", "dog"]
+
+
+def test_a_tab_and_a_literal_backslash_t_export_apart(tmp_path):
+    keys = ["new\tyork", "new\\tyork", "back\\slash"]
+    space = Space(keys, np.eye(3, dtype=np.float32))
+    _, metadata_path = export_projector(space, tmp_path, groups=["a\tb", "", "c"])
+    header, rows = read_projector_metadata(metadata_path)
+    assert header == ["word", "group"]
+    assert rows == [["new\\tyork", "a\\tb"], ["new\\\\tyork", ""], ["back\\\\slash", "c"]]
+    assert len({row[0] for row in rows}) == 3  # three keys, three labels

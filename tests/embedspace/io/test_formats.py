@@ -214,3 +214,18 @@ def test_progress_reports_growing_byte_counts(monkeypatch, name):
     assert keys == KEYS and len(calls) >= 2
     assert all(total == size for _, total in calls)
     assert [done for done, _ in calls] == sorted({done for done, _ in calls}) and calls[-1][0] <= size
+
+
+@pytest.mark.parametrize("files, message", [
+    ({"vocab.txt": b"a\nb\na\n"}, r"vocab.txt, line 3: key 'a' appears a second time"),
+    ({"meta.json": b"{not json"}, r"meta.json: not readable JSON"),
+    ({"meta.json": b"[1, 2]"}, r"meta.json: expected a JSON object"),
+    ({"vectors.npy": b"\x93NUMPY\x01\x00v\x00{'descr': '<f4', 'fortran_order': False, 'shape': (3,"},
+     r"vectors.npy: not a readable .npy array"),
+])
+def test_damaged_space_folders_are_named(tmp_path, files, message):
+    write_space_dir(tmp_path / "s", ["a", "b", "c"], np.eye(3, dtype=np.float32), {})
+    for name, data in files.items():
+        (tmp_path / "s" / name).write_bytes(data)
+    with pytest.raises(FormatError, match=message):
+        read_space_dir(tmp_path / "s")
