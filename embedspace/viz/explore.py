@@ -25,7 +25,7 @@ import numpy as np
 
 from embedspace.analysis.neighbours import nearest_neighbours
 from embedspace.errors import FormatError, InvalidInput
-from embedspace.io.formats import is_number
+from embedspace.io.text_format import is_number
 from embedspace.space import Space
 from embedspace.viz.interactive import NeighbourTable, ScatterView
 from embedspace.viz.interactive_views import projection_details
