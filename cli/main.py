@@ -6,6 +6,7 @@ import click
 from cli import (
     analysis_commands,
     corpus_commands,
+    corpus_scale_commands,
     minilm_commands,
     model_commands,
     plot_commands,
@@ -29,6 +30,6 @@ def cli(verbose: int) -> None:
 
 
 for module in (space_commands, corpus_commands, analysis_commands, model_commands, minilm_commands, plot_commands,
-               tour_commands):
+               tour_commands, corpus_scale_commands):
     for command in module.COMMANDS:
         cli.add_command(command)

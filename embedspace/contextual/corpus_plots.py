@@ -89,7 +89,8 @@ def baseline_curve(report: ContextualityReport, measure: str, adjusted: bool) ->
 def plot_senses(report: SenseReport, ax=None, neighbours: int = 4):
     """The occurrences projected on their two first principal axes, coloured by cluster.
 
-    Each cluster's legend entry gives its size and its first neighbours in the first space that has any.
+    Each cluster's legend entry gives its size and its first neighbours in the last space that has any
+    (the context-word space, when there is one).
 
     Examples
     --------
@@ -119,6 +120,6 @@ def plot_senses(report: SenseReport, ax=None, neighbours: int = 4):
 
 def cluster_label(number: int, cluster, neighbours: int) -> str:
     """``sense 1 (23): river, shore, ...``: number, size and the first neighbours found."""
-    words = next((found for found in cluster.neighbours.values() if found), [])[:neighbours]
+    words = next((found for found in reversed(cluster.neighbours.values()) if found), [])[:neighbours]
     shown = ", ".join(w for w, _ in words)
     return f"sense {number + 1} ({cluster.size})" + (f": {shown}" if shown else "")

@@ -25,14 +25,15 @@ Example
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from embedspace.contextual.encoders import check_layer
 from embedspace.contextual.extraction import pool_spans
-from embedspace.contextual.occurrences import specials_of, word_spans
+from embedspace.contextual.occurrences import is_word, specials_of, word_spans
 from embedspace.contextual.shards import RunFolder
 from embedspace.errors import InvalidInput
 from embedspace.space import Space
@@ -139,6 +140,47 @@ def isolated_spaces(encoder, words: Sequence[str], layers: Sequence[int] | None 
     names = [k for k, ok in zip(keys, kept) if ok]
     return {layer: Space(names, vectors[kept, layer], origin=f"{encoder.name} layer {layer}, each word alone",
                          name=f"{encoder.name}-isolated-L{layer}") for layer in chosen}
+
+
+def frequent_words(corpus, n: int, progress: Callable[[int, int], None] | None = None) -> list[str]:
+    """The ``n`` most frequent word tokens of a corpus file (:func:`embedspace.training.corpus.tokenize`).
+
+    ``progress(bytes_read, bytes_total)`` is called every 10,000 lines.
+    """
+    from collections import Counter
+
+    from embedspace.training.corpus import tokenize
+
+    counts: Counter = Counter()
+    total, done = os.path.getsize(corpus), 0
+    with open(corpus, "rb") as handle:
+        for number, raw in enumerate(handle):
+            counts.update(tokenize(raw.decode("utf-8", errors="replace")))
+            done += len(raw)
+            if progress is not None and number % 10_000 == 0:
+                progress(done, total)
+    return [word for word, _ in counts.most_common(n)]
+
+
+def evaluation_words() -> list[str]:
+    """The lower-cased words of questions-words, SimLex-999 and WordSim-353 (what Bommasani et al. distil)."""
+    from embedspace.analysis.evaluate import dataset_path, read_analogies, read_pairs
+
+    words = [w for q in read_analogies(dataset_path("questions-words", "questions-words")) for w in (q.a, q.b, q.c, q.d)]
+    for name in ("simlex999", "wordsim353"):
+        words += [w for a, b, _, _ in read_pairs(dataset_path(name, name)) for w in (a, b)]
+    return list(dict.fromkeys(w.lower() for w in words))
+
+
+def single_words(encoder, words: Sequence[str]) -> list[str]:
+    """The words that are one known word for the encoder (others are left out, as targets must be)."""
+    specials = specials_of(encoder)
+    kept = []
+    for word in words:
+        spans = word_spans(encoder.tokenize(word), specials)
+        if len(spans) == 1 and is_word(spans[0][0]):
+            kept.append(word)
+    return kept
 
 
 @dataclass

@@ -177,16 +177,27 @@ class RayEngine:
         started = not ray.is_initialized()
         if started:
             options = {"address": self.address} if self.address else {"num_cpus": self.workers}
-            ray.init(include_dashboard=False, log_to_driver=False, **options)
+            ray.init(include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING, **options)
+        quiet(ray)
         try:
             rows = ray.data.from_items([{"task": t.to_json()} for t in tasks], override_num_blocks=len(tasks))
             shards = rows.map_batches(ShardWorker, fn_constructor_kwargs={"job": asdict(job)}, batch_size=1,
-                                      batch_format="numpy", concurrency=self.workers, num_cpus=1)
+                                      batch_format="numpy", num_cpus=1,
+                                      compute=ray.data.ActorPoolStrategy(size=self.workers))
             for row in shards.iter_rows():
                 on_shard(int(row["shard"]), bytes(row["payload"]), int(row["sentences"]), int(row["tokens"]))
         finally:
             if started:
                 ray.shutdown()
+
+
+def quiet(ray) -> None:
+    """No Ray Data progress bars or execution logs: the caller's ``progress`` reports instead."""
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False
+    context.print_on_execution_start = False
+    context.enable_auto_log_stats = False
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
 
 
 def make_engine(name: str = "local", encoder=None, address: str | None = None, workers: int = 2):

@@ -38,6 +38,7 @@ from embedspace.space import Space, unit_rows
 log = logging.getLogger(__name__)
 
 MAX_CLUSTERS = 6
+FUNCTION_WORDS = 150  # a frequency-ordered space's most frequent keys, left out of the contexts
 
 
 @dataclass
@@ -90,34 +91,42 @@ def choose_clusters(unit: np.ndarray, max_clusters: int = MAX_CLUSTERS, seed: in
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
 
+    from runtime.threads import controller
+
     n = len(unit)
     if n < 3:
         raise InvalidInput(f"{n} occurrence(s) cannot be clustered: at least 3 are needed")
     best, scores = None, {}
-    for k in range(2, min(max_clusters, n - 1) + 1):
-        labels = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(unit)
-        if len(set(labels)) < 2:
-            continue
-        scores[k] = float(silhouette_score(unit, labels, metric="cosine"))
-        if best is None or scores[k] > scores[best[0]]:
-            best = (k, labels)
+    with controller().limit(limits=1):  # a few hundred points: threads would only wait for each other
+        for k in range(2, min(max_clusters, n - 1) + 1):
+            labels = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(unit)
+            if len(set(labels)) < 2:
+                continue
+            scores[k] = float(silhouette_score(unit, labels, metric="cosine"))
+            if best is None or scores[k] > scores[best[0]]:
+                best = (k, labels)
     if best is None:
         raise InvalidInput("the occurrences are all the same vector: nothing to cluster")
     return best[1], scores
 
 
-def context_vector(text: str, word: str, space: Space) -> np.ndarray | None:
-    """Mean unit vector of the words of ``text`` other than ``word`` that ``space`` knows, or None."""
+def context_vector(text: str, word: str, space: Space, skip: set[str]) -> np.ndarray | None:
+    """Mean unit vector of the words of ``text`` that ``space`` knows, other than ``word`` and ``skip``; or None."""
     from embedspace.training.corpus import tokenize
 
-    known = [w for w in tokenize(text) if w != word and w in space]
+    known = [w for w in tokenize(text) if w != word and w not in skip and w in space]
     return space.unit(known).mean(axis=0) if known else None
 
 
 def contexts_neighbours(space: Space, word: str, sentences: list[str], labels: np.ndarray, k: int,
                         topn: int) -> list[list[tuple[str, float]]]:
-    """Per cluster, the words of ``space`` nearest its contexts' mean minus all contexts' mean."""
-    vectors = [context_vector(text, word, space) for text in sentences]
+    """Per cluster, the words of ``space`` nearest its contexts' mean minus all contexts' mean.
+
+    The space's :data:`FUNCTION_WORDS` most frequent keys (its first rows, in a frequency-ordered
+    space) are left out of the contexts and of the answers: they say nothing about a sense.
+    """
+    skip = set(space.index_to_key[:FUNCTION_WORDS])
+    vectors = [context_vector(text, word, space, skip) for text in sentences]
     known = np.array([v is not None for v in vectors])
     if not known.any():
         return [[] for _ in range(k)]
@@ -126,7 +135,8 @@ def contexts_neighbours(space: Space, word: str, sentences: list[str], labels: n
     out = []
     for cluster in range(k):
         rows = [v for v, lab, ok in zip(vectors, labels, known) if ok and lab == cluster]
-        out.append(space.similar_by_vector(np.mean(rows, axis=0) - overall, topn, exclude=[word]) if rows else [])
+        out.append(space.similar_by_vector(np.mean(rows, axis=0) - overall, topn, exclude=[word, *skip])
+                   if rows else [])
     return out
 
 
