@@ -25,7 +25,7 @@ def default_corpus() -> Path:
 
 def corpus_options(per_word: int):
     """The options every corpus-scale command shares (defined once)."""
-    from embedspace.contextual.engines import BATCH_SIZE, ENGINES, GROUP_SIZE, MAX_TOKENS
+    from embedspace.contextual.settings import BATCH_SIZE, ENGINES, GROUP_SIZE, MAX_TOKENS
 
     options = [
         click.option("--corpus", "-c", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,

@@ -63,7 +63,11 @@ def plot_contextuality(report: ContextualityReport, measure: str = "self_similar
     series = {w.word: getattr(w, field) for w in chosen if getattr(w, field) is not None}
     if not series:
         raise InvalidInput(f"the report has no {measure} figures for those words")
-    ax = new_axes(ax, figsize=(7.5, 4.8))
+    ax = new_axes(ax, figsize=(9.5 if len(series) > 8 else 7.5, 4.8))
+    if len(series) > 10:  # the default cycle repeats after 10 colours
+        from matplotlib import colormaps
+
+        ax.set_prop_cycle(color=colormaps["tab20"].colors)
     layers = np.arange(report.layers + 1)
     for word, values in series.items():
         ax.plot(layers, values, marker="o", linewidth=1.8, markersize=4, label=word)
@@ -74,7 +78,10 @@ def plot_contextuality(report: ContextualityReport, measure: str = "self_similar
     ax.set_xlabel("layer (0 = embeddings entering the first block)")
     ax.set_ylabel(("adjusted " if adjusted else "") + measure.replace("_", " "))
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8, ncol=2 if len(series) > 8 else 1, loc="best")
+    if len(series) > 8:  # many words: the legend goes beside the axes, not over the lines
+        ax.legend(fontsize=8, ncol=2, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    else:
+        ax.legend(fontsize=8, loc="best")
     ax.set_title(f"{report.model}: {TITLES[measure]}" + (" (minus baseline)" if adjusted else ""), fontsize=11)
     return ax
 

@@ -30,13 +30,12 @@ from pathlib import Path
 
 from embedspace.contextual.extraction import Job, ShardTask, extract_task
 from embedspace.contextual.occurrences import Plan, plan_corpus, specials_of, target_keys
-from embedspace.contextual.shards import CorpusIdentity, RunFolder, RunSettings, default_folder
+from embedspace.contextual.settings import BATCH_SIZE, ENGINES, GROUP_SIZE, MAX_TOKENS, PER_WORD, RunSettings
+from embedspace.contextual.shards import CorpusIdentity, RunFolder, default_folder
 from embedspace.errors import InvalidInput, NotInstalled
 
 log = logging.getLogger(__name__)
 
-PER_WORD, MAX_TOKENS, GROUP_SIZE, BATCH_SIZE = 100, 64, 256, 32
-ENGINES = ("local", "ray")
 
 
 def model_spec(model: str | os.PathLike) -> str:
@@ -227,7 +226,7 @@ def extract_occurrences(corpus: str | os.PathLike, words: Sequence[str], model: 
     model : str or path
         ``"minilm"``, ``"mini"`` or a mini model folder.
     per_word, max_tokens, group_size, batch_size, seed
-        See :class:`~embedspace.contextual.shards.RunSettings`.
+        See :class:`~embedspace.contextual.settings.RunSettings`.
     folder : path, optional
         The run folder (default: :func:`~embedspace.contextual.shards.default_folder`).
     encoder : Encoder, optional
@@ -252,13 +251,16 @@ def extract_occurrences(corpus: str | os.PathLike, words: Sequence[str], model: 
     if not corpus.is_file():
         raise FileNotFoundError(f"no such corpus file: {corpus}")
     own = encoder is None
-    encoder = open_encoder(model) if own else encoder
+    spec = model_spec(model)
+    if not own and encoder.name != (spec if spec in ("minilm", "mini") else "mini"):
+        raise InvalidInput(f"the encoder given is {encoder.name!r} but the model named is {str(model)!r}")
+    encoder = open_encoder(spec) if own else encoder
     try:
         context = getattr(encoder.cfg, "n_ctx", max_tokens)
         if encoder.causal and max_tokens > context:
             raise InvalidInput(f"max_tokens {max_tokens} is longer than {encoder.name!r}'s context of {context}")
         keys = target_keys(encoder, words)
-        settings = RunSettings(model_spec(model), tuple(keys), per_word, max_tokens, group_size, batch_size, seed)
+        settings = RunSettings(spec, tuple(keys), per_word, max_tokens, group_size, batch_size, seed)
         identity = CorpusIdentity.of(corpus)
         run = RunFolder(folder if folder is not None else default_folder(settings, identity))
         run.check(settings, identity)

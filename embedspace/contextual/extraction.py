@@ -22,7 +22,6 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from embedspace.contextual.compare import row_cosines
 from embedspace.contextual.occurrences import is_word, read_lines_at, word_spans
 
 log = logging.getLogger(__name__)
@@ -191,9 +190,11 @@ def intra_similarity(vectors: np.ndarray, counts: np.ndarray) -> np.ndarray:
     has = counts > 0
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])[has]
     sizes = counts[has][:, None]
-    means = np.add.reduceat(vectors.astype(np.float64), starts, axis=0) / sizes[..., None]   # [S', L+1, C]
+    means = np.add.reduceat(vectors, starts, axis=0) / sizes[..., None]                    # [S', L+1, C]
     owner = np.repeat(np.arange(len(starts)), counts[has])                                  # [n]
-    cosines = row_cosines(vectors, means[owner])                                            # [n, L+1]
+    dots = np.einsum("nlc,nlc->nl", vectors, means[owner])                                 # [n, L+1]
+    norms = np.linalg.norm(vectors, axis=-1) * np.linalg.norm(means, axis=-1)[owner]       # [n, L+1]
+    cosines = np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0)
     out[has] = np.add.reduceat(cosines, starts, axis=0) / sizes
     return out
 

@@ -38,6 +38,7 @@ from embedspace.contextual.compare import row_cosines
 from embedspace.contextual.shards import RunFolder
 from embedspace.errors import InvalidInput
 from embedspace.space import unit_rows
+from runtime.threads import blas_threads_for, matmul_flops
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +63,17 @@ def self_similarity(vectors: np.ndarray, lines: np.ndarray) -> np.ndarray:
     if not different.any():
         return np.full(vectors.shape[1], np.nan)
     unit = unit_rows(np.asarray(vectors, dtype=np.float64).transpose(1, 0, 2))  # [L+1, n, C]
-    cosines = unit @ unit.transpose(0, 2, 1)                                  # [L+1, n, n]
-    return cosines[:, different].mean(axis=1)
+    n_layers, n, width = unit.shape
+    with blas_threads_for(n_layers * matmul_flops(n, width, n)):
+        cosines = unit @ unit.transpose(0, 2, 1)                              # [L+1, n, n]
+    return (cosines * different).sum(axis=(1, 2)) / different.sum()
 
 
 def max_explainable_variance(vectors: np.ndarray) -> np.ndarray:
     """Share of the variance along the first principal direction (uncentred), per layer: [n, L+1, C] -> [L+1].
+
+    That is ``s_1^2 / sum s_i^2`` of the singular values of each layer's [n, C] matrix: the largest
+    eigenvalue of its Gram matrix (the smaller of [n, n] and [C, C]) over its trace.
 
     Examples
     --------
@@ -75,12 +81,13 @@ def max_explainable_variance(vectors: np.ndarray) -> np.ndarray:
     >>> max_explainable_variance(v)  # singular values 2 and 1: 4 / 5
     array([0.8])
     """
-    out = []
-    for layer in np.asarray(vectors, dtype=np.float64).transpose(1, 0, 2):   # [n, C]
-        singular = np.linalg.svd(layer, compute_uv=False)
-        total = float((singular ** 2).sum())
-        out.append(singular[0] ** 2 / total if total > 0 else np.nan)
-    return np.array(out)
+    x = np.asarray(vectors, dtype=np.float64).transpose(1, 0, 2)             # [L+1, n, C]
+    n_layers, n, width = x.shape
+    with blas_threads_for(n_layers * matmul_flops(min(n, width), max(n, width), min(n, width))):
+        gram = x @ x.transpose(0, 2, 1) if n <= width else x.transpose(0, 2, 1) @ x   # [L+1, k, k]
+        top = np.linalg.eigvalsh(gram)[:, -1]                                 # [L+1]
+    total = np.einsum("lnc,lnc->l", x, x)                                     # [L+1] squared Frobenius norms
+    return np.divide(top, total, out=np.full(n_layers, np.nan), where=total > 0)
 
 
 def static_figures(vectors: np.ndarray, static: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -25,6 +25,7 @@ import numpy as np
 
 from embedspace.contextual.extraction import ShardArrays
 from embedspace.contextual.occurrences import Plan
+from embedspace.contextual.settings import RunSettings
 from embedspace.errors import InvalidInput
 from embedspace.paths import cache_root
 from runtime.files import atomic_file
@@ -33,23 +34,6 @@ log = logging.getLogger(__name__)
 
 MANIFEST, PLAN = "manifest.json", "plan.npz"
 FORMAT_VERSION = 1
-
-
-@dataclass(frozen=True)
-class RunSettings:
-    """Everything that changes what a run computes: two runs mix only when all of it is equal."""
-
-    model: str                 # "minilm", "mini" or a mini model folder (absolute)
-    keys: tuple[str, ...]      # target keys, as the model sees the words
-    per_word: int              # lines kept per target
-    max_tokens: int            # longer lines are not used (specials included)
-    group_size: int            # lines per shard
-    batch_size: int            # lines per forward pass
-    seed: int                  # line ranking and random baseline words
-
-    def as_dict(self) -> dict:
-        """Plain JSON data (tuples become lists)."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
 
 
 @dataclass(frozen=True)

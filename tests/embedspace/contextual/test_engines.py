@@ -118,7 +118,9 @@ def test_bad_settings_are_user_errors(tmp_path, mini, bad):
         extract_occurrences(TINY, WORDS, "mini", encoder=mini, folder=tmp_path / "r", **(SETTINGS | bad))
 
 
-def test_unknown_models_and_engines_are_user_errors(tmp_path):
+def test_unknown_models_and_engines_are_user_errors(tmp_path, mini):
+    with pytest.raises(InvalidInput, match="the encoder given is 'mini'"):
+        extract_occurrences(TINY, WORDS, "minilm", encoder=mini, folder=tmp_path / "r")
     with pytest.raises(InvalidInput, match="unknown model"):
         extract_occurrences(TINY, WORDS, "bert-large", folder=tmp_path / "r")
     with pytest.raises(InvalidInput, match="unknown engine"):
