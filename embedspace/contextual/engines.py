@@ -196,7 +196,7 @@ def quiet(ray) -> None:
     context.enable_progress_bars = False
     context.print_on_execution_start = False
     context.enable_auto_log_stats = False
-    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    logging.getLogger("ray.data").setLevel(logging.ERROR)  # "progress bars disabled" is a warning
 
 
 def make_engine(name: str = "local", encoder=None, address: str | None = None, workers: int = 2):
