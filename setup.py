@@ -12,7 +12,7 @@ from pathlib import Path
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-SHIPPED_DATA = ("README.md", "word2vec", "mini", "wordlists", "sentences")  # under data/
+SHIPPED_DATA = ("README.md", "word2vec", "mini", "minilm-distilled", "wordlists", "sentences")  # under data/
 
 
 class BuildWithData(build_py):

@@ -6,6 +6,7 @@ import click
 from cli import (
     analysis_commands,
     corpus_commands,
+    corpus_scale_commands,
     evaluate_commands,
     explore_commands,
     minilm_commands,
@@ -35,6 +36,6 @@ def cli(ctx: click.Context, verbose: int) -> None:
 
 
 for module in (space_commands, corpus_commands, analysis_commands, evaluate_commands, model_commands, minilm_commands,
-               plot_commands, tour_commands, explore_commands):
+               plot_commands, tour_commands, explore_commands, corpus_scale_commands):
     for command in module.COMMANDS:
         cli.add_command(command)

@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("embedspace", "transformer", "cli", "runtime")
-SHIPPED = ("word2vec", "mini", "wordlists", "sentences")  # data/ folders that install as embedspace/data/
+SHIPPED = ("word2vec", "mini", "minilm-distilled", "wordlists", "sentences")  # data/ folders that install as embedspace/data/
 SOURCES = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", *PACKAGES, "data")
 BUILD = "import sys; from setuptools import build_meta; print(build_meta.build_wheel(sys.argv[1]))"
 
