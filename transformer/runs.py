@@ -133,7 +133,7 @@ def _name(key: str) -> str:
 
 
 def _short(value) -> str:
-    text = "(none)" if value is None else str(value)
+    text = "(none)" if value is None else f"{value:.6g}" if isinstance(value, float) else str(value)
     return text if len(text) <= 16 else text[:12] + "..."
 
 

@@ -73,8 +73,13 @@ def check_params(settings: dict) -> None:
 
 
 def check_memory(model, words: int) -> None:
-    """Refuse training whose vectors cannot fit, before gensim allocates them (gensim's own estimate)."""
-    needed, free = model.estimate_memory(vocab_size=words)["total"], available_memory()
+    """Refuse training whose vectors cannot fit, before gensim allocates them.
+
+    gensim's own estimate (vocabulary, vectors, output weights) plus each worker thread's two buffers
+    of ``vector_size`` floats.
+    """
+    buffers = model.workers * 2 * model.layer1_size * 4
+    needed, free = model.estimate_memory(vocab_size=words)["total"] + buffers, available_memory()
     if free is not None and needed > free:
         raise InvalidInput(f"word2vec with {words:,} words x {model.vector_size:,} dimensions needs about "
                            f"{needed / 2**30:,.1f} GiB of memory, and {free / 2**30:,.1f} GiB is available: "
