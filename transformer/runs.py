@@ -21,7 +21,6 @@ The local :func:`remove_stale_checkpoints_temporaries` stands in for
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
@@ -326,14 +325,6 @@ def _process_alive(pid: int) -> bool:
     except (PermissionError, OverflowError) as error:
         return isinstance(error, PermissionError)
     return True
-
-
-def read_identity(run_dir) -> dict | None:
-    """The identity recorded in ``run_dir/run.json``, or None (no folder, no file, or not readable)."""
-    with contextlib.suppress(RunMismatch, OSError):
-        recorded = RunFolder(run_dir).recorded()
-        return recorded["identity"] if recorded else None
-    return None
 
 
 # -- the checkpoints a run folder holds ---------------------------------------------------------------

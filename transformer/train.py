@@ -3,13 +3,13 @@
 A run folder (:mod:`transformer.runs`) records the run's identity in ``run.json`` and holds checkpoint
 folders ``step-000500/`` (``model.safetensors``, ``config.json``, ``optimizer.safetensors`` with AdamW's
 moments, ``state.json`` with the step, the batch sampler's random state, the history and the identity),
-each written atomically; the two newest are kept. A folder holding another run is refused unless the
-caller starts over (``restart``). Resuming from a checkpoint restores all of it, so the resumed run takes
+each written atomically; the two newest up to the current step are kept. A folder holding another run
+is refused unless the caller starts over (``restart``). Resuming from a checkpoint restores all of it, so the resumed run takes
 the very same steps as an uninterrupted one; it keeps its settings, except that ``steps`` may grow.
 Ctrl-C (SIGINT) finishes the current step, saves, and returns. A NaN/inf loss or gradient, or a weight
-beyond :data:`MAX_WEIGHT`, stops the run with :class:`TrainingDiverged` naming the step and the last good
-checkpoint: such weights never reach a checkpoint. A step that cannot fit in memory is refused before
-anything is allocated (:class:`NotEnoughMemory`).
+beyond :data:`~transformer.guards.MAX_WEIGHT`, stops the run with :class:`TrainingDiverged` naming the step
+and the last good checkpoint: such weights never reach a checkpoint. A step that cannot fit in memory is
+refused before anything is allocated (:class:`~transformer.guards.NotEnoughMemory`).
 """
 from __future__ import annotations
 
