@@ -186,8 +186,11 @@ def check_model_destination(out: Path, run_dir: Path, corpus: Path | None, resta
     if restart or not (out / META_FILE).is_file():
         return
     try:
-        written_by = json.loads((out / META_FILE).read_text("utf-8")).get("run_dir")
-    except (OSError, ValueError, AttributeError):
+        meta = json.loads((out / META_FILE).read_text("utf-8"))
+        written_by = meta.get("run_dir")
+        if written_by is None and meta.get("checkpoint"):     # written before run folders were recorded
+            written_by = str(Path(meta["checkpoint"]).resolve().parent)
+    except (OSError, ValueError, AttributeError, TypeError):
         written_by = None
     if written_by != str(run_dir.resolve()):
         raise RunMismatch(f"{out} holds the model of another run ({written_by or 'its run folder is not recorded'}): "

@@ -181,3 +181,23 @@ def test_a_damaged_token_file_is_named(tmp_path, corpora):
                    "--steps", "4")                                            # the corpus makes the tokens again
     assert again.exit_code == 0, again.output
     assert "done at step 4" in again.output
+
+
+def test_a_run_of_an_earlier_version_resumes_into_its_own_model_folder(tmp_path, corpora, monkeypatch):
+    corpus, _ = corpora
+    monkeypatch.chdir(tmp_path)
+    assert train_mini("--corpus", corpus, "--out", "m", "--steps", "4").exit_code == 0
+    run = tmp_path / "m.run"                           # as an earlier version left it: no identities recorded
+    for name in ("run.json", "tokens.json"):
+        (run / name).unlink()
+    for state_file in run.glob("step-*/state.json"):
+        state = json.loads(state_file.read_text())
+        state.pop("identity"), state.pop("run")
+        state_file.write_text(json.dumps(state))
+    meta = json.loads((tmp_path / "m" / "meta.json").read_text())
+    meta.pop("run"), meta.pop("run_dir")
+    (tmp_path / "m" / "meta.json").write_text(json.dumps(meta))     # "checkpoint": "m.run/step-000004"
+    resumed = invoke("train-mini", "--resume", "m.run", "--out", "m", "--steps", "6")
+    assert resumed.exit_code == 0, resumed.output
+    assert json.loads((tmp_path / "m" / "meta.json").read_text())["run_dir"] == str(run.resolve())
+    assert (run / "run.json").is_file()
