@@ -76,53 +76,76 @@ def params_command(preset, vocab, ctx, n_embd, n_layer, n_head, n_inner, untied,
 @click.option("--corpus", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Text file, one sentence or paragraph per line (optional with --resume).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("mini"), show_default=True,
-              help="Model folder to write.")
+              help="Model folder to write (replaced whole at the end).")
 @click.option("--run-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Checkpoints and tokenized corpus. Default: OUT.run")
+              help="Checkpoints and tokenized corpus. Default: OUT.run (with --resume: the folder it names)")
 @click.option("--resume", "resume", type=click.Path(exists=True, path_type=Path), default=None,
-              help="Continue from a checkpoint folder or a run folder.")
+              help="Continue from a checkpoint folder or a run folder, with the run's own settings.")
+@click.option("--restart", is_flag=True,
+              help="Start over: delete the run folder's checkpoints and tokens, and replace another run's model in OUT.")
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default=None, help="Default: $EMBEDSPACE_DEVICE or cpu.")
-@click.option("--steps", type=click.IntRange(1), default=2000, show_default=True)
+@click.option("--steps", type=click.IntRange(1), default=2000, show_default=True,
+              help="Steps of the whole run; with --resume, extends the run to this many.")
 @click.option("--batch-size", type=click.IntRange(1), default=32, show_default=True)
 @click.option("--lr", type=click.FloatRange(0, min_open=True), default=3e-3, show_default=True)
 @click.option("--vocab", type=click.IntRange(4), default=8192, show_default=True, help="Vocabulary size.")
 @click.option("--n-embd", type=click.IntRange(1), default=128, show_default=True)
 @click.option("--n-layer", type=click.IntRange(1), default=4, show_default=True)
 @click.option("--n-head", type=click.IntRange(1), default=4, show_default=True)
-@click.option("--ctx", type=click.IntRange(2), default=64, show_default=True)
+@click.option("--ctx", "ctx_length", type=click.IntRange(2), default=64, show_default=True, help="Context length.")
 @click.option("--checkpoint-every", type=click.IntRange(0), default=200, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True)
 @click.option("--threads", type=click.IntRange(1), default=None,
               help="CPU threads, each running a row group of every batch. Default: every core for all but tiny models.")
-def train_mini_command(corpus, out, run_dir, resume, device, steps, batch_size, lr, vocab, n_embd, n_layer,
-                       n_head, ctx, checkpoint_every, seed, threads) -> None:
+@click.pass_context
+def train_mini_command(ctx, corpus, out, run_dir, resume, restart, device, steps, batch_size, lr, vocab, n_embd,
+                       n_layer, n_head, ctx_length, checkpoint_every, seed, threads) -> None:
     """Train a word-level GPT on a text file (AdamW, warm-up + cosine, checkpoints).
 
-    Ctrl-C saves a checkpoint and stops; --resume continues the same run. The progress bar shows
-    the loss and tokens/s. The result is a model folder for `next`, `generate` and the `mini` space.
+    Ctrl-C saves a checkpoint and stops; --resume continues the same run, with its own settings
+    (--steps may extend it). A run folder holding another run is refused: continue that one, choose
+    another --out or --run-dir, or start over with --restart. The progress bar shows the loss and
+    tokens/s. The result is a model folder for `next`, `generate` and the `mini` space.
 
     Example:
 
         embedspace train-mini --corpus corpus.txt --out mini --steps 2000
 
-        embedspace train-mini --resume mini.run --out mini
+        embedspace train-mini --resume mini.run --out mini --steps 3000
     """
+    from click.core import ParameterSource
+
+    from embedspace.io.saving import check_not_shipped
     from embedspace.training.mini import TrainConfig, TransformerConfig, train_mini
 
     if corpus is None and resume is None:
         raise click.UsageError("give --corpus FILE (or --resume CHECKPOINT)")
-    if resume is not None and run_dir is None:
-        run_dir = resume if any(resume.glob("step-*")) else resume.parent
-    cfg = TransformerConfig(vocab_size=vocab, n_ctx=ctx, n_embd=n_embd, n_head=n_head, n_layer=n_layer)
-    tc = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, min_lr=lr / 10, seed=seed,
-                     checkpoint_every=checkpoint_every, eval_every=max(1, steps // 10))
+    for folder in (out, run_dir):
+        if folder is not None:
+            check_not_shipped(folder)
+    given = [name for name in ("batch_size", "lr", "vocab", "n_embd", "n_layer", "n_head", "ctx_length",
+                               "checkpoint_every", "seed")
+             if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)]
+    steps_given = ctx.get_parameter_source("steps") not in (ParameterSource.DEFAULT, None)
+    if resume is not None and given:
+        names = ", ".join("--" + ("ctx" if n == "ctx_length" else n.replace("_", "-")) for n in given)
+        raise click.UsageError(f"{names}: a resumed run keeps its own settings (only --steps may extend it); "
+                               "start a new run with --restart to change them")
+    if resume is None:
+        cfg = TransformerConfig(vocab_size=vocab, n_ctx=ctx_length, n_embd=n_embd, n_head=n_head, n_layer=n_layer)
+        tc = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, min_lr=lr / 10, seed=seed,
+                         checkpoint_every=checkpoint_every, eval_every=max(1, steps // 10))
+        settings = {"cfg": cfg, "tc": tc}
+    else:
+        settings = {"resume": resume, "steps": steps if steps_given else None}
     with click.progressbar(length=steps, label="training", show_pos=True, file=sys.stderr) as bar:
         def progress(p):
+            bar.length = p.steps
             bar.label = f"loss {p.loss:.3f} | {p.tokens_per_s:,.0f} tokens/s"
             bar.update(p.step - bar.pos)
 
-        meta = train_mini(corpus, out, run_dir, cfg, None if resume else tc, resume=resume or False,
-                          device=device, threads=threads, callback=progress)
+        meta = train_mini(corpus, out, run_dir, device=device, threads=threads, callback=progress, restart=restart,
+                          **settings)
     val = f"{meta['val_loss']:.3f}" if meta["val_loss"] is not None else "-"
     click.echo(f"{'interrupted' if meta['interrupted'] else 'done'} at step {meta['steps']}: "
                f"{meta['tokens_seen']:,} tokens seen, validation loss {val}, {meta['seconds']:.0f} s")

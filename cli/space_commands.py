@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 import numpy as np
@@ -103,17 +104,20 @@ def convert_command(session: Session, source: str, dest: str, load: LoadOptions)
 
     .bin: word2vec binary; .txt: word2vec text; .vec: fastText text; no suffix: a space
     folder (vectors.npy + vocab.txt + meta.json, the cache format, reloaded as a memory map).
+    DEST may not be the shipped data, the source itself, or a folder holding other files.
 
     Example:
 
         embedspace convert GoogleNews-vectors-negative300.bin news --limit 500000
     """
-    from embedspace.io.saving import save_format, save_space
+    from embedspace.io.saving import check_destination, save_format, save_space
 
     save_format(dest)  # an unknown suffix fails before the space is read
+    reading = [source] if source and Path(source).exists() else []
+    check_destination(dest, reading=reading)  # and so does a destination that would lose something
     opened = open_space(session, SpaceRequest(source, load))
     with click.progressbar(length=len(opened), label=f"writing {dest}", file=sys.stderr) as bar:
-        fmt = save_space(opened, dest, progress=bar.update)
+        fmt = save_space(opened, dest, progress=bar.update, reading=reading)
     click.echo(f"wrote {len(opened)} keys x {opened.dim} dims to {dest} ({fmt})", err=True)
 
 

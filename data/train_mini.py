@@ -1,7 +1,10 @@
 """Rebuild the shipped mini GPT in data/mini/ from the word2vec training corpus.
 
-    .venv/bin/python data/train_mini.py --steps 26000   # ~1.5 hours on a quiet 2-core CPU
-    .venv/bin/python data/train_mini.py --resume   # continue after Ctrl-C or a crash
+    .venv/bin/python data/train_mini.py --steps 26000 --restart   # ~1.5 hours on a quiet 2-core CPU
+    .venv/bin/python data/train_mini.py --resume   # continue after Ctrl-C or a crash (--steps N extends)
+
+``--restart`` starts over: the run folder's checkpoints and tokens are removed, and data/mini (the model
+of an earlier run) may be replaced; without it a run folder or model folder of another run is refused.
 
 1. read ``corpus_dir()/corpus.txt`` (written by data/build_word2vec.py: the same text word2vec learns from),
 2. build the word tokenizer (lower-cased words and punctuation, top 8,192 tokens) and tokenize the corpus,
@@ -71,7 +74,9 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=None,
                         help="CPU threads, each running a row group of every batch (default: every core)")
     parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --run-dir "
-                        "(with the same settings; a different --steps stretches or shortens the schedule)")
+                        "(with the same settings; a larger --steps extends the run, stretching its schedule)")
+    parser.add_argument("--restart", action="store_true", help="start over: remove --run-dir's checkpoints and "
+                        "tokens, and replace the model in --out even if another run wrote it")
     parser.add_argument("--evaluate-only", action="store_true", help="only step 5, on the model in --out")
     parser.add_argument("--baseline-word2vec", action="store_true",
                         help="step 5 also trains and measures a baseline word2vec on the same tokens (~4 min)")
@@ -80,8 +85,8 @@ def main(argv=None) -> int:
     if not args.evaluate_only:
         tc = TrainConfig(steps=args.steps, batch_size=32, lr=3e-3, min_lr=3e-4, warmup_steps=100,
                          weight_decay=0.1, eval_every=250, eval_batches=8, checkpoint_every=200, seed=0)
-        meta = train_mini(args.corpus, args.out, args.run_dir, PRESETS["mini"], tc,
-                          resume=args.resume, threads=args.threads, callback=report_progress)
+        meta = train_mini(args.corpus, args.out, args.run_dir, PRESETS["mini"], tc, resume=args.resume,
+                          restart=args.restart, threads=args.threads, callback=report_progress)
         print(f"trained: {meta['tokens_seen']:,} tokens seen, val loss {meta['val_loss']:.3f}, {meta['seconds']:.0f} s")
     meta_path = args.out / META_FILE
     meta = json.loads(meta_path.read_text())

@@ -3,6 +3,8 @@
 - :func:`data_dir`: ``$EMBEDSPACE_DATA``, else the data installed with the package (a wheel), else the
   checkout's ``data/`` folder.
 - :func:`cache_root`: ``$EMBEDSPACE_CACHE``, else the platform's user cache folder + ``embedspace``.
+- :func:`shipped_folders`: the folders holding what is shipped (never to be written by a command), and
+  :func:`is_within` to ask whether a path lies in one.
 
 Every other module asks these functions; none builds a path from ``__file__`` itself.
 
@@ -13,9 +15,12 @@ True
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
+
+from embedspace.errors import EmbedspaceError
 
 DATA_ENV = "EMBEDSPACE_DATA"
 CACHE_ENV = "EMBEDSPACE_CACHE"
@@ -47,15 +52,46 @@ def cache_root() -> Path:
 
     Raises
     ------
-    RuntimeError
-        When neither the variable nor a home folder is set (``Path.home()``'s own error).
+    EmbedspaceError
+        When neither the variable nor a home folder is known (no ``HOME`` and no entry for this
+        user in the password database), naming the variable that fixes it.
     """
     if os.environ.get(CACHE_ENV):
         return Path(os.environ[CACHE_ENV])
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    try:
+        if sys.platform == "win32":
+            base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+        elif sys.platform == "darwin":
+            base = Path.home() / "Library" / "Caches"
+        else:
+            base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    except RuntimeError:  # Path.home(): "Could not determine home directory."
+        raise EmbedspaceError(f"no cache folder: this user has no home folder; set {CACHE_ENV} to a folder "
+                              "embedspace may write its cache in") from None
     return base / "embedspace"
+
+
+def shipped_folders() -> list[Path]:
+    """The folders holding shipped data (resolved): the data folder in use, the package's own, MiniLM's.
+
+    No command writes into these: a conversion or a training run aimed at one is refused.
+    """
+    folders = [data_dir(), PACKAGE / "data"]
+    if (PACKAGE.parent / "data" / "wordlists").is_dir():       # a checkout's data/
+        folders.append(PACKAGE.parent / "data")
+    with contextlib.suppress(OSError, ImportError):           # MiniLM not installed (ModelNotFound)
+        from transformer.minilm_files import find_minilm_dir
+
+        folders.append(find_minilm_dir())
+    return list(dict.fromkeys(Path(f).resolve() for f in folders if Path(f).is_dir()))
+
+
+def is_within(path: str | os.PathLike, folder: str | os.PathLike) -> bool:
+    """True when ``path`` is ``folder`` or lies inside it (both resolved, links followed).
+
+    Examples
+    --------
+    >>> is_within("/data/mini/config.json", "/data"), is_within("/database", "/data")
+    (True, False)
+    """
+    return Path(path).resolve().is_relative_to(Path(folder).resolve())

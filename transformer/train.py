@@ -1,22 +1,27 @@
 """Training a causal LM: AdamW, warm-up + cosine schedule, clipping, checkpoints, resume.
 
-A run folder holds checkpoint folders ``step-000500/`` (``model.safetensors``, ``config.json``,
-``optimizer.safetensors`` with AdamW's moments, ``state.json`` with the step, the batch sampler's
-random state and the history), each written atomically; the two newest are kept. Resuming from a
-checkpoint restores all of it, so the resumed run takes the very same steps as an uninterrupted one.
-Ctrl-C (SIGINT) finishes the current step, saves, and returns; a NaN/inf loss stops the run with
-:class:`TrainingDiverged`, leaving the last good checkpoint in place.
+A run folder (:mod:`transformer.runs`) records the run's identity in ``run.json`` and holds checkpoint
+folders ``step-000500/`` (``model.safetensors``, ``config.json``, ``optimizer.safetensors`` with AdamW's
+moments, ``state.json`` with the step, the batch sampler's random state, the history and the identity),
+each written atomically; the two newest up to the current step are kept. A folder holding another run
+is refused unless the caller starts over (``restart``). Resuming from a checkpoint restores all of it, so the resumed run takes
+the very same steps as an uninterrupted one; it keeps its settings, except that ``steps`` may grow.
+Ctrl-C (SIGINT) finishes the current step, saves, and returns. A NaN/inf loss or gradient, or a weight
+beyond :data:`~transformer.guards.MAX_WEIGHT`, stops the run with :class:`TrainingDiverged` naming the step
+and the last good checkpoint: such weights never reach a checkpoint. A step that cannot fit in memory is
+refused before anything is allocated (:class:`~transformer.guards.NotEnoughMemory`).
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import json
 import logging
 import math
-import shutil
+import numbers
 import signal
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,20 +34,27 @@ from runtime.threads import Workers, limit_threads, matmul_flops, threads_for
 from transformer import checkpoint
 from transformer.backend import get_xp, to_device, xp_of
 from transformer.config import TransformerConfig
-from transformer.errors import InvalidInput, TransformerError
+from transformer.errors import InvalidInput, UnsupportedCheckpoint
+from transformer.guards import MAX_WEIGHT, TrainingDiverged, check_memory, diverged, largest_weight
 from transformer.model import init_params
 from transformer.parallel import ParallelModel
+from transformer.runs import (
+    EXTENDABLE,
+    NoCheckpoint,
+    RunFolder,
+    RunMismatch,
+    differences,
+    identity_id,
+    latest_checkpoint,
+    load_checkpoint,
+    run_identity,
+    save_checkpoint,
+)
+
+__all__ = ["MAX_WEIGHT", "AdamW", "NoCheckpoint", "Progress", "TrainConfig", "TrainResult", "TrainingDiverged",
+           "clip_gradients", "get_batch", "latest_checkpoint", "learning_rate", "load_checkpoint", "train"]
 
 log = logging.getLogger(__name__)
-
-OPTIMIZER_FILE = "optimizer.safetensors"
-STATE_FILE = "state.json"
-KEEP_CHECKPOINTS = 2
-
-
-class TrainingDiverged(TransformerError, FloatingPointError):
-    """The loss or the gradient became NaN or infinite; the message names the last good checkpoint."""
-
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -64,11 +76,24 @@ class TrainConfig:
     seed: int = 0                 # seeds initialisation, batch sampling and the validation set
 
     def __post_init__(self):
-        for name in ("steps", "batch_size"):
-            if getattr(self, name) < 1:
-                raise InvalidInput(f"{name} must be at least 1, got {getattr(self, name)}")
-        if not 0 <= self.min_lr <= self.lr:
-            raise InvalidInput(f"need 0 <= min_lr <= lr, got min_lr={self.min_lr}, lr={self.lr}")
+        for name, least in (("steps", 1), ("batch_size", 1), ("eval_batches", 1), ("warmup_steps", 0),
+                            ("eval_every", 0), ("checkpoint_every", 0), ("seed", 0)):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < least:
+                raise InvalidInput(f"{name} must be a whole number of at least {least}, got {value!r}")
+        for name, positive in (("lr", True), ("eps", True), ("min_lr", False), ("weight_decay", False),
+                               ("grad_clip", False)):
+            value = getattr(self, name)
+            if not (isinstance(value, numbers.Real) and math.isfinite(value) and (value > 0 if positive else value >= 0)):
+                raise InvalidInput(f"{name} must be a finite number {'above' if positive else 'of at least'} 0, got {value!r}")
+        for name in ("beta1", "beta2"):
+            if not (isinstance(getattr(self, name), numbers.Real) and 0 <= getattr(self, name) < 1):
+                raise InvalidInput(f"{name} must lie in [0, 1), got {getattr(self, name)!r}")
+        if self.min_lr > self.lr:
+            raise InvalidInput(f"need min_lr <= lr, got min_lr={self.min_lr}, lr={self.lr}")
+        if self.lr * self.weight_decay >= 1:   # decoupled decay multiplies each matrix by 1 - lr * weight_decay
+            raise InvalidInput(f"lr x weight_decay must stay below 1 (got {self.lr:g} x {self.weight_decay:g}): "
+                               "each step multiplies every weight matrix by 1 - lr x weight_decay")
 
 
 class Progress(NamedTuple):
@@ -93,6 +118,8 @@ class TrainResult(NamedTuple):
     checkpoint: Path | None       # the last checkpoint written
     tokens_seen: int              # training tokens processed in the whole run
     seconds: float                # wall time of the whole run (resumed parts included)
+    cfg: TransformerConfig | None = None   # the model's shape (a resumed run's is its checkpoint's)
+    run: str | None = None        # the run's id (transformer.runs.identity_id of its identity)
 
 
 def learning_rate(step: int, tc: TrainConfig) -> float:
@@ -174,39 +201,29 @@ def evaluate(model: ParallelModel, batches: list) -> float:
     return float(np.mean(losses))
 
 
-def latest_checkpoint(path) -> Path:
-    """The checkpoint folder at ``path``, or the newest ``step-*`` folder inside a run folder."""
-    path = Path(path)
-    if (path / STATE_FILE).is_file():
-        return path
-    found = sorted(path.glob("step-*[0-9]"))
-    if not found:
-        raise FileNotFoundError(f"no checkpoint in {path} (expected {STATE_FILE} or step-* folders)")
-    return found[-1]
+def resumed_settings(state: dict, tc: TrainConfig | None) -> TrainConfig:
+    """The settings a resumed run goes on with: the checkpoint's, with ``steps`` extended if ``tc`` says so.
 
-
-def save_checkpoint(run_dir: Path, params: dict, cfg: TransformerConfig, opt: AdamW, state: dict) -> Path:
-    """Write ``run_dir/step-NNNNNN`` atomically and keep only the newest checkpoints."""
-    def write(tmp: Path):
-        checkpoint.write_model_files(tmp, params, cfg)
-        moments = {f"m.{k}": v for k, v in opt.m.items()} | {f"v.{k}": v for k, v in opt.v.items()}
-        checkpoint.save_arrays(tmp / OPTIMIZER_FILE, moments)
-        (tmp / STATE_FILE).write_text(json.dumps(state, indent=1) + "\n")
-
-    folder = checkpoint.write_atomically(Path(run_dir) / f"step-{state['step']:06d}", write)
-    for old in sorted(Path(run_dir).glob("step-*[0-9]"))[:-KEEP_CHECKPOINTS]:
-        shutil.rmtree(old, ignore_errors=True)
-    log.info("checkpoint %s", folder)
-    return folder
-
-
-def load_checkpoint(path) -> tuple[dict, TransformerConfig, dict, dict]:
-    """``(flat params, cfg, optimizer moments {"m", "v"}, state)`` from a checkpoint or run folder."""
-    folder = latest_checkpoint(path)
-    params, cfg = checkpoint.load_model(folder)
-    moments = checkpoint.load_arrays(folder / OPTIMIZER_FILE)
-    opt_state = {part: {k[2:]: v for k, v in moments.items() if k.startswith(part + ".")} for part in "mv"}
-    return checkpoint.flatten(params), cfg, opt_state, json.loads((folder / STATE_FILE).read_text())
+    Raises
+    ------
+    InvalidInput
+        When ``tc`` changes anything else, or gives fewer steps than the checkpoint has done.
+    """
+    try:
+        recorded = TrainConfig(**state["train_config"])
+    except TypeError as error:   # a field this version does not know
+        raise UnsupportedCheckpoint(f"the checkpoint's train_config does not fit: {error}") from None
+    if tc is None:
+        return recorded
+    changed = [f"{f.name} {getattr(recorded, f.name)!r} -> {getattr(tc, f.name)!r}" for f in dataclasses.fields(tc)
+               if f.name not in EXTENDABLE and getattr(recorded, f.name) != getattr(tc, f.name)]
+    if changed:
+        raise InvalidInput(f"a resumed run keeps its settings, but {', '.join(changed)} differ from the checkpoint's: "
+                           "only steps may change (start a new run with --restart to change the rest)")
+    if tc.steps < state["step"]:
+        raise InvalidInput(f"the checkpoint is at step {state['step']}; steps={tc.steps} would end the run before it "
+                           f"(give at least {state['step']} to extend it)")
+    return tc
 
 
 class StopFlag:
@@ -231,15 +248,19 @@ class StopFlag:
 
 def train(cfg: TransformerConfig | None, train_tokens, val_tokens, tc: TrainConfig | None = None, run_dir=None,
           resume=None, params: dict | None = None, device: str | None = None, threads: int | None = None,
-          callback: Callable[[Progress], None] | None = None) -> TrainResult:
+          callback: Callable[[Progress], None] | None = None, source: dict | None = None,
+          restart: bool = False) -> TrainResult:
     """Train a causal LM on 1-D token arrays (a ``np.memmap`` is fine) and return the result.
 
     Parameters
     ----------
     cfg, tc : the model's shape and the training settings; when resuming, ``cfg`` is the
-        checkpoint's own and ``tc`` defaults to the checkpoint's (pass one to change, e.g., steps)
+        checkpoint's own and ``tc`` defaults to the checkpoint's (pass one to extend ``steps``;
+        any other change is refused)
     train_tokens, val_tokens : 1-D int arrays of token ids
-    run_dir : folder for checkpoints (None: no checkpoints)
+    run_dir : folder for checkpoints, a path or an open :class:`~transformer.runs.RunFolder`
+        (None: no checkpoints). A folder holding another run, or this run's checkpoints when not
+        resuming, is refused (:class:`~transformer.runs.RunMismatch`)
     resume : a checkpoint folder or a run folder to continue from
     params : starting parameters (default: :func:`~transformer.model.init_params` with ``tc.seed``)
     device : "cpu" or "cuda" (see :mod:`transformer.backend`)
@@ -249,16 +270,45 @@ def train(cfg: TransformerConfig | None, train_tokens, val_tokens, tc: TrainConf
         :class:`runtime.threads.Workers` pool opened and closed here
         (:meth:`transformer.parallel.ParallelModel.lm_loss`)
     callback : called with a :class:`Progress` after every step
+    source : what the tokens came from, recorded in the run's identity (resuming: the checkpoint's)
+    restart : start over in ``run_dir``: its checkpoints and ``run.json`` are removed first
+
+    Raises
+    ------
+    TrainingDiverged
+        At the first non-finite loss, gradient or validation loss, or weight beyond :data:`MAX_WEIGHT`.
+    NotEnoughMemory, InvalidInput, RunMismatch, NoCheckpoint
+        Before training, for a run that cannot fit, bad settings, another run's folder, nothing to resume.
     """
+    if restart and resume is not None:
+        raise InvalidInput("restart starts a new run; it cannot be combined with resume")
     xp = get_xp(device)
-    step, history, opt_state, seconds_before = 0, [], None, 0.0
+    step, history, opt_state, seconds_before, recorded = 0, [], None, 0.0, None
     if resume is not None:
-        flat, cfg, opt_state, state = load_checkpoint(resume)
-        tc = tc or TrainConfig(**state["train_config"])
-        step, history, seconds_before = state["step"], state["history"], state["seconds"]
+        resume = latest_checkpoint(resume)
+        flat, resumed_cfg, opt_state, state = load_checkpoint(resume)
+        if cfg is not None and cfg != resumed_cfg:
+            raise InvalidInput(f"a resumed run keeps its model; {resume} holds another shape "
+                               f"({differences({'model': resumed_cfg.to_dict()}, {'model': cfg.to_dict()})})")
+        cfg, tc = resumed_cfg, resumed_settings(state, tc)
+        step, history, seconds_before, recorded = state["step"], state["history"], state["seconds"], state.get("identity")
+        source = source if source is not None or recorded is None else recorded["source"]
         log.info("resuming at step %d of %d", step, tc.steps)
-    if tc is None:
-        raise InvalidInput("a TrainConfig is needed unless resuming from a checkpoint")
+    if tc is None or cfg is None:
+        raise InvalidInput("a TransformerConfig and a TrainConfig are needed unless resuming from a checkpoint")
+    for name, tokens in (("training", train_tokens), ("validation", val_tokens)):
+        if len(tokens) < cfg.n_ctx + 2:
+            raise InvalidInput(f"{len(tokens)} {name} tokens are too few to cut windows of {cfg.n_ctx}: "
+                               f"need more than {cfg.n_ctx + 1}")
+    if threads is None:
+        threads = threads_for(matmul_flops(tc.batch_size * cfg.n_ctx, cfg.n_embd, max(cfg.vocab_size, cfg.n_inner)))
+    if threads < 1:
+        raise InvalidInput(f"threads must be at least 1, got {threads}")
+    check_memory(cfg, tc.batch_size, tc.eval_batches, xp)
+    identity = run_identity(cfg, tc, train_tokens, val_tokens, source)
+    if recorded is not None and recorded != identity:
+        raise RunMismatch(f"{resume} belongs to a run with other data or settings ({differences(recorded, identity)}): "
+                          "resume it with the corpus it was trained on")
     rng = np.random.default_rng(tc.seed)
     if resume is not None:
         rng.bit_generator.state = state["rng"]
@@ -269,43 +319,54 @@ def train(cfg: TransformerConfig | None, train_tokens, val_tokens, tc: TrainConf
     nested = checkpoint.unflatten(flat)                      # the same arrays, nested for the model
     val_rng = np.random.default_rng([tc.seed, 1])            # a fixed validation set, apart from training
     val_batches = [get_batch(val_tokens, tc.batch_size, cfg.n_ctx, val_rng) for _ in range(tc.eval_batches)]
-    last_checkpoint = latest_checkpoint(resume) if resume is not None else None
+    last_checkpoint = resume
     val_loss, interrupted = None, False
     started, tokens_done = time.perf_counter(), 0
 
     def state_dict():
-        return {"step": step, "rng": rng.bit_generator.state, "history": history,
-                "seconds": seconds_before + time.perf_counter() - started, "train_config": dataclasses.asdict(tc)}
-
-    def save():
-        if run_dir is None:
-            return None
-        return save_checkpoint(run_dir, to_device(flat, np), cfg, opt, state_dict())
+        return {"step": step, "rng": rng.bit_generator.state, "history": history, "identity": identity,
+                "run": identity_id(identity), "seconds": seconds_before + time.perf_counter() - started,
+                "train_config": dataclasses.asdict(tc)}
 
     workspace: dict = {}                                     # each row group's logits buffer, reused every step
     if xp is np:
         keep_freed_memory()
-    if threads is None:
-        threads = threads_for(matmul_flops(tc.batch_size * cfg.n_ctx, cfg.n_embd, max(cfg.vocab_size, cfg.n_inner)))
-    if threads < 1:
-        raise InvalidInput(f"threads must be at least 1, got {threads}")
-    with StopFlag() as flag, limit_threads(threads), Workers(threads) as workers:
-        model = ParallelModel(nested, cfg, workers)          # row groups over the same arrays AdamW updates
+    with contextlib.ExitStack() as stack:
+        folder = None
+        if run_dir is not None:
+            folder = run_dir if isinstance(run_dir, RunFolder) else stack.enter_context(RunFolder(run_dir))
+            if restart:
+                folder.clear()
+            folder.claim(identity, resuming=resume is not None)
+
+        def save():
+            return None if folder is None else save_checkpoint(folder, to_device(flat, np), cfg, {"m": opt.m, "v": opt.v}, state_dict())
+
+        # numpy's overflow warnings (here and in the row groups' threads) are replaced by the checks below
+        stack.enter_context(warnings.catch_warnings())
+        warnings.filterwarnings("ignore", "(overflow|invalid value|divide by zero) encountered", RuntimeWarning)
+        flag = stack.enter_context(StopFlag())
+        stack.enter_context(limit_threads(threads))
+        model = ParallelModel(nested, cfg, stack.enter_context(Workers(threads)))  # row groups over AdamW's arrays
         while step < tc.steps:
             tokens, targets = get_batch(train_tokens, tc.batch_size, cfg.n_ctx, rng)
             loss, grads = model.lm_loss(xp.asarray(tokens), xp.asarray(targets), workspace=workspace)
             grads = checkpoint.flatten(grads)
             norm = clip_gradients(grads, tc.grad_clip)
             if not (math.isfinite(loss) and math.isfinite(norm)):
-                where = f"the last good checkpoint is {last_checkpoint}" if last_checkpoint else "no checkpoint was written"
-                raise TrainingDiverged(f"loss {loss} (gradient norm {norm}) at step {step + 1}: training stopped; {where}")
+                raise diverged(step + 1, f"loss {loss:.4g}, gradient norm {norm:.4g}", last_checkpoint)
             lr = learning_rate(step, tc)
             opt.step(flat, grads, lr)
             step += 1
+            worst = largest_weight(flat)
+            if not worst <= MAX_WEIGHT:
+                raise diverged(step, f"a weight reached {worst:.4g} (the bound is {MAX_WEIGHT:g})", last_checkpoint)
             tokens_done += tokens.size
             val_loss_now = None
             if (tc.eval_every and step % tc.eval_every == 0) or step == tc.steps:
                 val_loss = val_loss_now = evaluate(model, val_batches)
+                if not math.isfinite(val_loss):
+                    raise diverged(step, f"validation loss {val_loss:.4g}", last_checkpoint)
                 history.append({"step": step, "loss": loss, "val_loss": val_loss})
             if callback is not None:
                 rate = tokens_done / max(time.perf_counter() - started, 1e-9)
@@ -316,8 +377,7 @@ def train(cfg: TransformerConfig | None, train_tokens, val_tokens, tc: TrainConf
                 interrupted = True
                 log.warning("interrupted at step %d: saving and stopping", step)
                 break
-    last_checkpoint = save() or last_checkpoint
+        last_checkpoint = save() or last_checkpoint
     host = checkpoint.unflatten(to_device(flat, np))
-    return TrainResult(host, step, history, val_loss, interrupted, last_checkpoint,
-                       step * tc.batch_size * cfg.n_ctx, seconds_before + time.perf_counter() - started)
-
+    return TrainResult(host, step, history, val_loss, interrupted, last_checkpoint, step * tc.batch_size * cfg.n_ctx,
+                       seconds_before + time.perf_counter() - started, cfg, identity_id(identity))

@@ -28,9 +28,11 @@ from pathlib import Path
 import numpy as np
 
 from embedspace.contextual.encoders import check_layer
-from embedspace.errors import EmbedspaceError, FormatError
+from embedspace.errors import EmbedspaceError, FormatError, InvalidInput
 from embedspace.paths import sentences_dir
 from embedspace.space import unit_rows
+from runtime.errors import shorten
+from transformer.errors import InvalidInput as TokenizerInvalidInput
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +41,16 @@ SENSES_COLUMNS = ("word", "sense", "sentence")
 
 
 class WordNotInSentence(EmbedspaceError, ValueError):
-    """The word asked about does not occur (as whole tokens) in a sentence."""
+    """The word asked about does not occur (as whole tokens) in a sentence (both quoted, shortened).
+
+    Examples
+    --------
+    >>> str(WordNotInSentence("king", "a very long sentence " * 100))
+    "the word 'king' does not occur in the sentence 'a very long sentence a very long sentence a very long sen...'"
+    """
 
     def __init__(self, word: str, sentence: str):
-        super().__init__(f"the word {word!r} does not occur in the sentence {sentence!r}")
+        super().__init__(f"the word {shorten(word)!r} does not occur in the sentence {shorten(sentence)!r}")
 
 
 # -- pure functions on arrays -----------------------------------------------------------------------
@@ -221,10 +229,19 @@ def context_note(word: str | None, causal: bool, pooled: bool) -> str:
 
 
 def find_word(encoder, sentences: Sequence[str], word: str) -> list[list[int]]:
-    """The word's token positions in each sentence; raises ValueError naming a sentence without it."""
+    """The word's token positions in each sentence; raises :class:`WordNotInSentence` naming one without it.
+
+    The word itself is checked first (``encoder.static_vector``: an unknown word or one without
+    tokens has its own error), so an encoder's InvalidInput here means the word is not in the
+    sentence, and the error quotes the sentence shortened, not its whole text.
+    """
+    encoder.static_vector(word)
     positions = []
     for sentence in sentences:
-        found = list(encoder.word_positions(sentence, word))
+        try:
+            found = list(encoder.word_positions(sentence, word))
+        except (InvalidInput, TokenizerInvalidInput):   # "not a word of the text", quoting all of it
+            found = []
         if not found:
             raise WordNotInSentence(word, sentence)
         positions.append(found)

@@ -13,10 +13,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from embedspace.errors import FormatError
+from embedspace.errors import FormatError, InvalidInput, MissingFile
 from embedspace.paths import cache_root
 from transformer.word_tokenizer import split_words
 
@@ -250,6 +251,19 @@ def read_gcide(dict_path: str | os.PathLike, index_path: str | os.PathLike) -> I
                     yield text
 
 
+def text_file(path) -> Path:
+    """``path`` if it names a regular file; a missing one, a folder, a device or a pipe is a clear error."""
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise MissingFile(f"corpus file not found: {path}") from None
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a pipe or socket"
+        raise InvalidInput(f"{path} is {kind}, not a text file: give a file with one sentence or paragraph per line")
+    return path
+
+
 class TokenizedLines:
     """A text file as word2vec sentences: :func:`tokenize` of each line, re-read on every pass.
 
@@ -266,9 +280,7 @@ class TokenizedLines:
     """
 
     def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
-        if not self.path.is_file():
-            raise FileNotFoundError(f"corpus file not found: {self.path}")
+        self.path = text_file(path)
 
     def __iter__(self) -> Iterator[list[str]]:
         with open(self.path, encoding="utf-8", errors="replace") as handle:
