@@ -113,8 +113,7 @@ def analogy_plane_view(plane, space_name: str = "", title: str | None = None,
     groups = [f"{b}, {c}" if w in (b, c) else f"{a}, {expected}" if w in (a, expected) else "nearest" for w in shown]
     arrows = [Arrow(at[b], at[c], PALETTE[0], label=f"{b} → {c} (length {plane.scale:.2f})"),
               Arrow(at[a], at[expected], PALETTE[1], label=f"{a} → {expected}"),
-              Arrow(at[a], plane.star, GREY, dashed=True, label=f"{a} + ({c} − {b})"),
-              Arrow(plane.star, at[expected], "#404040", dashed=True, label=plane.statement)]
+              Arrow(at[a], plane.star, GREY, dashed=True, label=f"{a} + ({c} − {b})")]
     marker = Marker(plane.star, f"{a} − {b} + {c}: nearest {nearest} (cosine {plane.score:.2f})")
     details = [("method", (f"the plane of the analogy: origin {b}, x along {c} − {b}, y along the part of {a} − {b} "
                           f"orthogonal to it, z along the part of {expected} off that plane (unit vectors, "
@@ -126,7 +125,7 @@ def analogy_plane_view(plane, space_name: str = "", title: str | None = None,
     return ScatterView(np.array([at[w] for w in shown]), shown, groups=groups,
                        title=title or f"{a} − {b} + {c} ≈ {nearest}",
                        caption=f"Opens on the plane of the analogy (the picture); drag to see how far {expected} "
-                               "lies off it.",
+                               f"lies off it. {plane.statement[0].upper()}{plane.statement[1:]}.",
                        axis_labels=plane.axis_labels, arrows=arrows, markers=[marker], details=details,
                        camera={"azimuth": 0, "elevation": 90, "fit": True}, view_id=view_id)
 
