@@ -44,7 +44,7 @@ def section_analogy_figure(tour: Tour, section: Section) -> str:
     section.add(tour.save(analogy_figure(planes), "analogy_king_queen.png",
                           f"{a} − {b} + {c} in each space, drawn in the plane that contains {b}, {c} and {a} "
                           f"(x along {c} − {b}, y along the rest of {a} − {b}; unit vectors, equal scales), so the "
-                          f"star {a} + ({c} − {b}) is exact. {expected} is drawn where it projects onto the plane; "
+                          f"star {a} + ({c} − {b}) is exact. {expected.capitalize()} is drawn where it projects onto the plane; "
                           "the table gives its true distance to the star and how much of it lies off the plane.",
                           views=views))
     rows = [[name, f"{p.nearest} ({p.score:.2f})", p.distance, p.in_plane, p.off_plane, p.scale]

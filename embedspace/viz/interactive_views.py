@@ -107,7 +107,17 @@ def analogy_view(space: Space, a: str, b: str, c: str, expected: str | None = No
 
 def analogy_plane_view(plane, space_name: str = "", title: str | None = None,
                        view_id: str = "analogy") -> ScatterView:
-    """:func:`analogy_view` of an :class:`~embedspace.viz.geometry.AnalogyPlane` already computed."""
+    """:func:`analogy_view` of an :class:`~embedspace.viz.geometry.AnalogyPlane` already computed.
+
+    Examples
+    --------
+    >>> from embedspace.viz.geometry import analogy_plane
+    >>> vectors = np.array([[1, 1, 0], [1, 0, 0], [0, 1, 0], [0, 1, 1]], dtype=np.float32)
+    >>> plane = analogy_plane(Space(["king", "man", "woman", "queen"], vectors), "king", "man", "woman")
+    >>> view = analogy_plane_view(plane, "toy", view_id="analogy-toy")
+    >>> view.labels, np.allclose(view.markers[0].at, plane.star)
+    (['man', 'woman', 'king', 'queen'], True)
+    """
     a, b, c, expected, nearest, at = plane.a, plane.b, plane.c, plane.expected, plane.nearest, plane.at
     shown = list(dict.fromkeys([b, c, a, expected, nearest]))  # b first: its pair takes the first colour
     groups = [f"{b}, {c}" if w in (b, c) else f"{a}, {expected}" if w in (a, expected) else "nearest" for w in shown]
@@ -169,6 +179,14 @@ def pairs_view(rows: Sequence, names: tuple[str, str] = ("high", "low"), extra: 
     """The interactive :func:`~embedspace.viz.plots.plot_pairs`: every pair on a row, with tooltips.
 
     ``rows`` come from :func:`embedspace.viz.geometry.pair_rows`, as for the picture.
+
+    Examples
+    --------
+    >>> from embedspace.viz.geometry import pair_rows
+    >>> chart = pairs_view(pair_rows([("cats", "cat", 0.5, 0.1), ("dogs", "dog", 0.2, 0.3)], [("cats", "cat")]),
+    ...                    names=("plural", "singular"))
+    >>> [(r.high, r.held_out, r.wins) for r in chart.rows]
+    [('cats', False, True), ('dogs', True, False)]
     """
     return PairChart(rows, names=names, extra=extra, extra_name=extra_name, title=title, xlabel=xlabel,
                      details=details, view_id=view_id)

@@ -144,6 +144,15 @@ def label_points(ax, coords: np.ndarray, labels: Sequence[str], sizes=MARKER_SIZ
     ``segments`` are ``(start, end)`` pairs in data coordinates (arrows) that labels avoid;
     ``markers`` ``(coords [M, dims], sizes [M])`` are further markers to keep clear.
     Returns the :class:`Labeller`, whose ``texts`` are the labels.
+
+    Examples
+    --------
+    >>> from embedspace.viz.figures import new_axes
+    >>> ax = new_axes()
+    >>> _ = ax.scatter([0, 0, 1], [0, 0, 1], s=MARKER_SIZE)
+    >>> labeller = label_points(ax, np.array([[0, 0], [0, 0], [1, 1.0]]), ["one", "two", "far"])
+    >>> [t.get_text() for t in labeller.texts], labeller.texts[0].xyann != labeller.texts[1].xyann
+    (['one', 'two', 'far'], True)
     """
     coords = np.asarray(coords, dtype=np.float64)
     sizes = np.broadcast_to(np.asarray(sizes, dtype=np.float64), (len(labels),))
@@ -225,6 +234,12 @@ def choose_spots(anchors: np.ndarray, sizes: np.ndarray, spots: Sequence[tuple],
 
     Greedy, in order: the first spot (nearest first) whose box overlaps no obstacle [M, 4], no label
     already placed and stays inside ``frame``; failing that, the spot that overlaps least.
+
+    Examples
+    --------
+    >>> anchors = np.array([[50.0, 50.0], [50.0, 50.0]])  # two labels of one point
+    >>> choose_spots(anchors, np.array([[20.0, 8.0], [20.0, 8.0]]), SPOTS, np.zeros((0, 4)), (0, 0, 100, 100), 1.0)
+    [(5, 3, 'left', 'bottom'), (5, -3, 'left', 'top')]
     """
     placed, chosen = np.zeros((0, 4)), []
     for anchor, size in zip(anchors, sizes):

@@ -1,4 +1,4 @@
-"""Pictures of words in a space: labelled scatter plots, the analogy parallelogram, probe bars.
+"""Pictures of words in a space: labelled scatter plots, the analogy in its plane, probe bars, pair charts.
 
 Every function takes an optional ``ax`` and returns it; without one it draws on a fresh
 :class:`matplotlib.figure.Figure` (:func:`embedspace.viz.figures.new_axes`), never on pyplot's global
@@ -6,7 +6,8 @@ state, so nothing needs a display. Save with :func:`embedspace.viz.figures.save_
 PDF, by the file's extension); in a notebook, show ``ax.figure``.
 
 The charts of the transformer (attention, temperatures, layer drift) live in
-:mod:`embedspace.viz.charts`, label placement in :mod:`embedspace.viz.labels`; their public functions
+:mod:`embedspace.viz.charts`, label placement in :mod:`embedspace.viz.labels`, the geometry a picture
+shares with its interactive page in :mod:`embedspace.viz.geometry`; their public functions
 and :func:`save_figure` are importable from here too. matplotlib is imported inside the functions.
 """
 from __future__ import annotations
@@ -158,7 +159,17 @@ def plot_analogy(space: Space | Mapping[str, np.ndarray], a: str, b: str, c: str
 
 
 def plot_analogy_plane(plane, ax=None, title: str | None = None):
-    """:func:`plot_analogy` of an :class:`~embedspace.viz.geometry.AnalogyPlane` already computed; the axes."""
+    """:func:`plot_analogy` of an :class:`~embedspace.viz.geometry.AnalogyPlane` already computed; the axes.
+
+    Examples
+    --------
+    >>> from embedspace.viz.geometry import analogy_plane
+    >>> vectors = np.array([[1, 1, 0], [1, 0, 0], [0, 1, 0], [0, 1, 1]], dtype=np.float32)
+    >>> plane = analogy_plane(Space(["king", "man", "woman", "queen"], vectors), "king", "man", "woman")
+    >>> ax = plot_analogy_plane(plane, title="toy")
+    >>> np.allclose(ax.collections[-1].get_offsets()[0], plane.star[:2]), ax.get_legend().get_texts()[3].get_text()
+    (True, 'star to queen: 1.26 in the space\\n(1.04 in this plane, 0.71 off it)')
+    """
     ax = new_axes(ax, figsize=(7.5, 6.0))
     ax.set_xlabel(plane.axis_labels[0], fontsize=LABEL_SIZE)
     ax.set_ylabel(plane.axis_labels[1], fontsize=LABEL_SIZE)
