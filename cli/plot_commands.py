@@ -154,44 +154,90 @@ def plot_analogy_command(session: Session, a: str, b: str, c: str, expected: str
 
 @click.command("plot-probe")
 @pass_session
-@click.argument("words", nargs=-1, required=True)
+@click.argument("words", nargs=-1)
 @click.option("--direction", "-d", required=True, metavar="EXPR",
               help='The direction, e.g. "cats - cat" or "woman - man".')
+@click.option("--pairs", "pairs_file", default=None, metavar="FILE",
+              help="Draw these pairs (HIGH<TAB>LOW a line, or a shipped list: plurals, gender, ...): every pair on "
+                   "its own row, its two words joined; WORDS follow as single points.")
+@click.option("--names", nargs=2, default=("first word", "second word"), show_default=True, metavar="HIGH LOW",
+              help='With --pairs: what the two columns are, e.g. --names plural singular.')
 @click.option("--measure", type=click.Choice(["dot", "projection", "cosine"]), default="dot", show_default=True,
               help="dot: raw dot product (as embedspace probe); projection: length along the unit direction; cosine.")
 @click.option("--title", default=None, help="The picture's title.")
 @out_option
 @space_options
-def plot_probe_command(session: Session, words: tuple[str, ...], direction: str, measure: str,
-                       title: str | None, out: Path, space: SpaceRequest) -> None:
-    """Bars of WORDS sorted by their score along a direction (highest at the top).
+def plot_probe_command(session: Session, words: tuple[str, ...], direction: str, pairs_file: str | None,
+                       names: tuple[str, str], measure: str, title: str | None, out: Path,
+                       space: SpaceRequest) -> None:
+    """Bars of WORDS sorted by their score along a direction (highest at the top); or, with --pairs, every pair.
 
-    The scores are those of ``embedspace probe`` (same direction, same measure).
+    The scores are those of ``embedspace probe`` (same direction, same measure). With --pairs each
+    pair is one row, its two words joined by a line (red where the first word scores lower); the
+    pairs the direction was built from come first, marked, then the held-out ones. Pairs with a
+    word the space lacks are named on stderr.
 
     Example:
 
     \b
         embedspace plot-probe --direction "cats - cat" dog dogs car cars child children --out plural.png
         embedspace plot-probe --direction "cats - cat" dog dogs car cars child children --out plural.html
+        embedspace plot-probe --direction "cats - cat" --pairs plurals --names plural singular one two three four --out pairs.png
     """
     from embedspace.analysis.probes import direction_from_expression, score
     from embedspace.viz.interactive import is_page_path, write_page
-    from embedspace.viz.plots import plot_probe, save_figure
 
+    if not words and pairs_file is None:
+        raise click.UsageError("give WORDS to score, or --pairs FILE")
     opened = open_space(session, space)
     words = list(dict.fromkeys(words))
     found = direction_from_expression(opened, direction)
     scores = score(opened, found, words, measure)  # [N]
     measure_label = {"dot": "dot product with", "projection": "projection onto", "cosine": "cosine with"}[measure]
     heading, xlabel = title or f"Words along “{found.name}” ({opened.name})", f"{measure_label} {found.name}"
-    if is_page_path(out):  # -- interactive page (embedspace.viz.interactive) --
+    details = [("direction", found.name), ("measure", measure), ("space", opened.name)]
+    if pairs_file is not None:
+        draw_pairs(opened, found, pairs_file, names, list(zip(words, map(float, scores))), measure, title,
+                   xlabel, details, out)
+    elif is_page_path(out):  # -- interactive page (embedspace.viz.interactive) --
         from embedspace.viz.interactive_views import probe_view
 
-        details = [("direction", found.name), ("measure", measure), ("space", opened.name)]
         write_page(out, [probe_view(words, scores, title=heading, xlabel=xlabel, details=details)], title=heading)
     else:
+        from embedspace.viz.plots import plot_probe, save_figure
+
         save_figure(plot_probe(words, scores, title=heading, xlabel=xlabel), out)
     click.echo(f"wrote {out}")
+
+
+def draw_pairs(space, direction, pairs_file: str, names: tuple[str, str], extra: list[tuple[str, float]],
+               measure: str, title: str | None, xlabel: str, details: list, out: Path) -> None:
+    """plot-probe --pairs: every pair of the file on its own row, as a picture or a page."""
+    from cli.analysis_commands import shipped_or_path
+    from embedspace.analysis.probes import pair_report, read_pairs
+    from embedspace.viz.geometry import pair_rows
+    from embedspace.viz.interactive import is_page_path, write_page
+
+    path = shipped_or_path(pairs_file)
+    pairs = read_pairs(path)
+    report = pair_report(space, direction, pairs, measure)
+    if report.missing:
+        click.echo(f"left out {len(report.missing)} of {len(pairs)} pairs ({space.name} lacks a word): "
+                   + ", ".join(f"{h}/{lo}" for h, lo in report.missing), err=True)
+    rows = pair_rows(report.rows, built_from=direction.pairs)
+    shown = "all" if not report.missing else f"{len(report.rows)} of"
+    heading = title or f"{report.wins}/{len(report.rows)} pairs along “{direction.name}” ({space.name})"
+    details = [*details, ("pairs", f"{path.name}: {shown} {len(pairs)} pairs shown")]
+    if is_page_path(out):
+        from embedspace.viz.interactive_views import pairs_view
+
+        write_page(out, [pairs_view(rows, names, extra=extra, extra_name="words", title=heading, xlabel=xlabel,
+                                    details=details)], title=heading)
+    else:
+        from embedspace.viz.plots import plot_pairs, save_figure
+
+        save_figure(plot_pairs(rows, title=heading, xlabel=xlabel, names=names, extra=extra, extra_name="words"),
+                    out)
 
 
 @click.command("export-projector")

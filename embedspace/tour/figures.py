@@ -10,7 +10,8 @@ import numpy as np
 from matplotlib.figure import Figure as MatplotlibFigure
 
 from embedspace.contextual.attention import HeadChoice
-from embedspace.viz.plots import plot_attention, plot_layer_drift, plot_probe
+from embedspace.viz.geometry import AnalogyPlane, PairAxes, PairRow, pair_groups
+from embedspace.viz.plots import plot_analogy_plane, plot_attention, plot_layer_drift, plot_pairs, plot_points
 
 
 def panels(count: int, width: float = 6.0, height: float = 5.2, projection: str | None = None):
@@ -19,12 +20,35 @@ def panels(count: int, width: float = 6.0, height: float = 5.2, projection: str 
     return fig, [fig.add_subplot(1, count, i + 1, projection=projection) for i in range(count)]
 
 
-def probe_figure(charts: Sequence[tuple[str, list[str], np.ndarray, list[str]]], xlabel: str) -> MatplotlibFigure:
-    """One probe bar chart per space, side by side: (title, words, scores [n], groups) each."""
-    tallest = max(len(words) for _, words, _, _ in charts)
-    fig, axes = panels(len(charts), width=5.2, height=1.2 + 0.28 * tallest)
-    for ax, (title, words, scores, groups) in zip(axes, charts):
-        plot_probe(words, scores, groups=groups, ax=ax, title=title, xlabel=xlabel)
+def analogy_figure(planes: Mapping[str, AnalogyPlane]) -> MatplotlibFigure:
+    """One analogy panel per space, each in the plane of its analogy: ``planes[space name]``."""
+    fig, axes = panels(len(planes))
+    for ax, (name, plane) in zip(axes, planes.items()):
+        plot_analogy_plane(plane, ax=ax, title=f"{name}: {plane.a} − {plane.b} + {plane.c}")
+    fig.tight_layout()
+    return fig
+
+
+def pair_axes_figure(placed: Mapping[str, PairAxes], names: tuple[str, str], what: str) -> MatplotlibFigure:
+    """One 3D panel per space: the pairs along their mean difference, an arrow from each low word to its partner."""
+    fig, axes = panels(len(placed), width=6.4, height=6.0, projection="3d")
+    for ax, (name, pairs) in zip(axes, placed.items()):
+        plot_points(pairs.coords, pairs.words, groups=[*names] * len(pairs.pairs), ax=ax, title=f"{name}: {what}",
+                    axis_labels=pairs.axis_labels, arrows=pairs.arrows, equal_scales=True)
+        for axis in (ax.xaxis, ax.yaxis, ax.zaxis):  # equal scales: the grid shows lengths, numbers only clutter
+            axis.set_ticklabels([])
+            axis.labelpad = -6
+    fig.tight_layout()
+    return fig
+
+
+def pairs_figure(charts: Sequence[tuple[str, list[PairRow], list[tuple[str, float]]]], names: tuple[str, str],
+                 xlabel: str, extra_name: str = "other words") -> MatplotlibFigure:
+    """One pair chart per space, side by side: (title, rows, extra words and scores) each."""
+    tallest = max(sum(1 + len(m) for _, m in pair_groups(rows, extra, extra_name)) for _, rows, extra in charts)
+    fig, axes = panels(len(charts), width=5.4, height=1.2 + 0.2 * tallest)
+    for ax, (title, rows, extra) in zip(axes, charts):
+        plot_pairs(rows, ax=ax, title=title, xlabel=xlabel, names=names, extra=extra, extra_name=extra_name)
     fig.tight_layout()
     return fig
 

@@ -94,10 +94,13 @@ class Tour:
             raise Unavailable("no space has all of " + ", ".join(needed))
         return spaces
 
-    def save(self, figure, name: str, caption: str) -> Figure:
-        """Write a matplotlib figure (or the figure of an axes) as ``name``; the report's Figure for it."""
+    def save(self, figure, name: str, caption: str, views: Sequence = ()) -> Figure:
+        """Write a matplotlib figure (or the figure of an axes) as ``name``; the report's Figure for it.
+
+        ``views`` are the figure's interactive views for report.html (ids unique in the report).
+        """
         save_figure(figure, self.out_dir / name)
-        return Figure(name, caption)
+        return Figure(name, caption, list(views))
 
 
 def missing_words(space: Space, words: Sequence[str]) -> list[str]:

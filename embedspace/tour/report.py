@@ -3,6 +3,10 @@
 Nothing here draws, computes or writes files: the sections (:mod:`embedspace.tour.static_sections`,
 :mod:`embedspace.tour.model_sections`) fill these objects, :mod:`embedspace.tour.render` turns them
 into Markdown and HTML.
+
+Markup and data are kept apart: every string in a cell, a note or a caption is text, written as
+it is (the renderers escape it), and emphasis is a flag on a :class:`Run` of a :class:`Text`,
+never ``**`` inside a string. So a word such as ``**bold**`` or ``<script>`` from a space stays a word.
 """
 from __future__ import annotations
 
@@ -11,28 +15,72 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+@dataclass(frozen=True)
+class Run:
+    """A piece of text, shown as it is (the renderers escape it); ``strong`` shows it in bold."""
+
+    text: str
+    strong: bool = False
+
+
+@dataclass(frozen=True)
+class Text:
+    """Text made of runs: what a cell or a note says, with its emphasis kept apart from its characters.
+
+    Examples
+    --------
+    >>> cell = Text((Run("queen", strong=True), Run(" (0.71)"))) + "; #1"
+    >>> cell.plain, [r.strong for r in cell.runs]
+    ('queen (0.71); #1', [True, False, False])
+    """
+
+    runs: tuple[Run, ...]
+
+    def __add__(self, other: str | Text) -> Text:
+        return Text(self.runs + (other.runs if isinstance(other, Text) else (Run(str(other)),)))
+
+    def __radd__(self, other: str) -> Text:
+        return Text((Run(str(other)),) + self.runs)
+
+    @property
+    def plain(self) -> str:
+        """The characters, without emphasis."""
+        return "".join(run.text for run in self.runs)
+
+    def __str__(self) -> str:
+        return self.plain
+
+
+Cell = str | int | float | Text  # a table cell: text shown as it is; floats with 3 decimals
+
+
 @dataclass
 class Table:
-    """A table: ``rows`` of cells (str, int or float; floats are shown with 3 decimals)."""
+    """A table: ``rows`` of cells (str, int, float or :class:`Text`; floats are shown with 3 decimals)."""
 
     headers: list[str]
-    rows: list[list]
+    rows: list[list[Cell]]
     caption: str = ""
 
 
 @dataclass
 class Figure:
-    """A PNG in the report's folder."""
+    """A PNG in the report's folder, and optionally interactive views of the same content for report.html.
+
+    ``views`` are :mod:`embedspace.viz.interactive` views (each with an id unique in the report);
+    report.md shows the PNG alone.
+    """
 
     file: str
     caption: str
+    views: list = field(default_factory=list)
 
 
 @dataclass
 class Note:
     """A short paragraph: a finding, or why something is missing."""
 
-    text: str
+    text: str | Text
 
 
 @dataclass
@@ -104,12 +152,17 @@ def absent(words: Sequence[str]) -> str:
     return "missing: " + ", ".join(words)
 
 
-def scored(pairs: Sequence[tuple[str, float]], mark: str | None = None) -> str:
-    """``word (0.71)`` pairs as one cell; ``mark`` is shown in bold.
+def scored(pairs: Sequence[tuple[str, float]], mark: str | None = None) -> Text:
+    """``word (0.71)`` pairs as one cell; the word ``mark`` is shown in bold.
 
     Examples
     --------
-    >>> scored([("queen", 0.712), ("princess", 0.6)], mark="queen")
-    '**queen** (0.71), princess (0.60)'
+    >>> cell = scored([("queen", 0.712), ("princess", 0.6)], mark="queen")
+    >>> cell.plain, [r.text for r in cell.runs if r.strong]
+    ('queen (0.71), princess (0.60)', ['queen'])
     """
-    return ", ".join(f"**{w}** ({s:.2f})" if w == mark else f"{w} ({s:.2f})" for w, s in pairs)
+    runs = []
+    for i, (word, score) in enumerate(pairs):
+        runs += [Run(", ")] if i else []
+        runs += [Run(word, strong=word == mark), Run(f" ({score:.2f})")]
+    return Text(tuple(runs))

@@ -8,7 +8,8 @@ MiniLM's W_E and our mini GPT's W_E (each only where available), writes the figu
 The package is split by what changes together: the report model (:mod:`embedspace.tour.report`),
 what the sections share (:mod:`embedspace.tour.inputs`: the output folder and a
 :class:`~embedspace.session.Session`), the sections themselves (:mod:`embedspace.tour.static_sections`,
-:mod:`embedspace.tour.model_sections`) and their figures (:mod:`embedspace.tour.figures`), the
+:mod:`embedspace.tour.picture_sections`, :mod:`embedspace.tour.model_sections`) and their figures
+(:mod:`embedspace.tour.figures`), the
 rendering (:mod:`embedspace.tour.render`), and here the section list and the runner.
 
 A section whose input is missing (a space, a model, a word list) says so in the report; a missing
@@ -32,18 +33,16 @@ from embedspace.tour.model_sections import (
     section_senses,
     section_temperature,
 )
-from embedspace.tour.render import write_report
-from embedspace.tour.report import Note, Section, TourReport
-from embedspace.tour.static_sections import (
-    section_analogies,
+from embedspace.tour.picture_sections import (
     section_analogy_figure,
     section_gender,
     section_named_axes,
-    section_neighbours,
     section_pca,
     section_plurality,
-    section_spaces,
 )
+from embedspace.tour.render import write_report
+from embedspace.tour.report import Note, Section, TourReport
+from embedspace.tour.static_sections import section_analogies, section_neighbours, section_spaces
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +75,11 @@ SECTIONS = (
                 "+ Hitler asks for Germany's relation to Hitler applied to Italy; Germany - Japan + sushi asks for "
                 "Germany's sushi. Compare the spaces: a corpus of Shakespeare, the Bible and dictionaries knows "
                 "little of Hitler or sushi.", section_analogies),
-    SectionSpec("The analogy as a picture", "king − man + woman drawn in two dimensions: the arrow man → woman "
-                "copied onto king should land near queen. The plane is fitted to these words only, so it shows "
-                "their arrangement faithfully but says nothing about the rest of the space.", section_analogy_figure),
+    SectionSpec("The analogy as a picture", "king − man + woman drawn in the plane that contains man, woman and "
+                "king: the arrow man → woman copied onto king lands exactly on the star king − man + woman. The "
+                "question is where queen is: how far from the star, and how much of that distance lies off the "
+                "plane. Queen can be the nearest word by cosine and still be far from the star.",
+                section_analogy_figure),
     SectionSpec("The plurality direction", "Subtract cat from cats and you have a direction that, the classic "
                 "demos claim, means 'more than one'. Score other words by their dot product with it: each plural "
                 "should beat its singular, and the number words should rise in order, one < two < three < four.",
@@ -86,9 +87,10 @@ SECTIONS = (
     SectionSpec("The gender direction", "The same idea with many pairs: the mean of woman − man, she − he, "
                 "actress − actor ... is a gender direction. It is tested on family words it was not built from: "
                 "mother should score above father, aunt above uncle.", section_gender),
-    SectionSpec("Three dimensions of family", "The first three principal components of male and female family "
-                "words. Look for a consistent offset between each male word and its female partner: if the "
-                "space has a gender direction, the pairs are shifted the same way.", section_pca),
+    SectionSpec("Three dimensions of family", "Male and female family words in 3D, with one axis named: x is the "
+                "mean difference female − male of the pairs, y and z the two main directions of what is left. If "
+                "the space has one gender offset, every arrow from a male word to its partner points along x; the "
+                "table says how closely each pair follows it in the space itself.", section_pca),
     SectionSpec("Named axes", "Instead of letting PCA choose the axes, name them: x is italy − germany, "
                 "y is hitler − germany. Countries should spread along x by how Italy-like they are, and leaders "
                 "rise along y; if the space encodes 'leader of', each leader sits above its country.",

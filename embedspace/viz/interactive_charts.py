@@ -1,4 +1,4 @@
-"""2D charts for interactive pages, in the look of the scatter views: probe bars and layer-drift lines.
+"""2D charts for interactive pages, in the look of the scatter views: probe bars, pairs and layer-drift lines.
 
 The chart is SVG written here (every number placed by Python, so the page needs no chart
 library); the shared viewer script adds a tooltip to every bar and point (``data-tip``).
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from embedspace.errors import InvalidInput
+from embedspace.viz.geometry import PairRow, pair_groups
 from embedspace.viz.interactive import PALETTE, check_view_id, details_list, group_table, head
 
 WIDTH = 820  # viewBox width; the SVG scales to its box
@@ -49,6 +50,33 @@ class BarChart:
             raise InvalidInput(f"{len(self.labels)} words but scores of shape {self.values.shape}")
         if self.groups is not None and len(self.groups) != len(self.labels):
             raise InvalidInput(f"{len(self.groups)} groups for {len(self.labels)} words")
+        check_view_id(self.view_id)
+
+
+@dataclass
+class PairChart:
+    """Every pair on its own row, its members' scores joined (as :func:`~embedspace.viz.plots.plot_pairs`).
+
+    ``rows`` come from :func:`embedspace.viz.geometry.pair_rows`; the groups and headings from
+    :func:`embedspace.viz.geometry.pair_groups`, as in the picture. ``names`` say what the high and
+    low members are; ``extra`` words (word, score) follow as single points.
+    """
+
+    rows: Sequence[PairRow]
+    names: tuple[str, str] = ("high", "low")
+    extra: Sequence[tuple[str, float]] = ()
+    extra_name: str = "other words"
+    title: str = ""
+    caption: str = ""
+    xlabel: str = "projection onto the direction"
+    details: Sequence[tuple[str, str]] = ()
+    view_id: str = "es-chart"
+
+    def __post_init__(self) -> None:
+        if not self.rows:
+            raise InvalidInput("give at least one pair to draw")
+        values = [v for r in self.rows for v in (r.high_score, r.low_score)] + [v for _, v in self.extra]
+        finite_values(values, "scores")
         check_view_id(self.view_id)
 
 
@@ -142,6 +170,57 @@ def bar_svg(chart: BarChart) -> tuple[str, int]:
     return svg(parts, height), height
 
 
+def pair_svg(chart: PairChart) -> tuple[str, int]:
+    """The pairs as SVG (a heading row per group, then a row per pair or extra word), and its height."""
+    groups = pair_groups(chart.rows, chart.extra, chart.extra_name)
+    slots = sum(1 + len(members) for _, members in groups)
+    names = [m if isinstance(m, str) else f"{m.high} / {m.low}" for _, members in groups for m in members]
+    left = 14 + CHAR * min(28, max(len(n) for n in names))
+    height = 40 + ROW * slots + 44
+    values = np.array([v for r in chart.rows for v in (r.high_score, r.low_score)] + [v for _, v in chart.extra])
+    lo, hi = padded(min(0.0, values.min()), max(0.0, values.max()))
+    x = scale(lo, hi, left, WIDTH - 20)
+    parts = []
+    for tick in nice_ticks(lo, hi):
+        parts.append(f'<line class="es-gridline" x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="30" y2="{30 + ROW * slots}"/>')
+        parts.append(text(x(tick), 30 + ROW * slots + 16, f"{tick:g}", anchor="middle"))
+    parts.append(f'<line class="es-zero" x1="{x(0):.1f}" x2="{x(0):.1f}" y1="28" y2="{32 + ROW * slots}"/>')
+    extra = dict(chart.extra)
+    slot = 0
+    for heading, members in groups:
+        parts.append(text(left, 30 + ROW * slot + ROW / 2 + 4, heading, cls="es-heading",
+                          extra=' font-weight="bold" fill="#444"'))
+        slot += 1
+        for member in members:
+            middle = 30 + ROW * slot + ROW / 2
+            if isinstance(member, str):
+                tip = html.escape(f"{member}: {extra[member]:.4f}")
+                parts.append(f'<circle class="es-point" cx="{x(extra[member]):.1f}" cy="{middle:.1f}" r="5" '
+                             f'fill="{PALETTE[2]}" data-tip="{tip}"/>')
+                parts.append(text(left - 6, middle + 4, member, anchor="end"))
+            else:
+                parts += pair_marks(member, x, middle, chart.names)
+                parts.append(text(left - 6, middle + 4, f"{member.high} / {member.low}", anchor="end"))
+            slot += 1
+    parts.append(text((left + WIDTH - 20) / 2, height - 8, chart.xlabel, anchor="middle"))
+    return svg(parts, height), height
+
+
+def pair_marks(row: PairRow, x, middle: float, names: tuple[str, str]) -> list[str]:
+    """One pair's line (red where it fails) and its two points, each with a tooltip."""
+    colour = PALETTE[3] if not row.wins else "#999999"
+    summary = html.escape(f"{row.high} / {row.low}: gap {row.gap:+.4f}"
+                          + ("" if row.held_out else " (the direction was built from this pair)"))
+    marks = [(f'<line class="es-pair" x1="{x(row.low_score):.1f}" x2="{x(row.high_score):.1f}" y1="{middle:.1f}" '
+             f'y2="{middle:.1f}" stroke="{colour}" stroke-width="3" data-tip="{summary}"/>')]
+    for word, value, colour, name in ((row.high, row.high_score, PALETTE[0], names[0]),
+                                      (row.low, row.low_score, PALETTE[1], names[1])):
+        tip = html.escape(f"{word} ({name}): {value:.4f}")
+        marks.append(f'<circle class="es-point" cx="{x(value):.1f}" cy="{middle:.1f}" r="5" fill="{colour}" '
+                     f'data-tip="{tip}"/>')
+    return marks
+
+
 def line_svg(chart: LineChart) -> tuple[str, int]:
     """The lines as SVG, and its height in pixels."""
     height, left, bottom = 420, 70, 420 - 50
@@ -175,10 +254,16 @@ def svg(parts: list[str], height: int) -> str:
             f'preserveAspectRatio="xMinYMin meet">{"".join(parts)}</svg>')
 
 
-def chart_legend(chart: BarChart | LineChart) -> str:
-    """Groups of a bar chart, or the series of a line chart, with their colours."""
+def chart_legend(chart: BarChart | PairChart | LineChart) -> str:
+    """Groups of a bar chart, the members of a pair chart, or the series of a line chart, with their colours."""
     if isinstance(chart, BarChart):
         _, names, colours = group_table(chart.groups, len(chart.labels))
+    elif isinstance(chart, PairChart):
+        names = [*chart.names, *([chart.extra_name] if chart.extra else [])]
+        colours = list(PALETTE[: len(names)])
+        if not all(r.wins for r in chart.rows):
+            names.append(f"{chart.names[0]} below {chart.names[1]}")
+            colours.append(PALETTE[3])
     else:
         names = list(chart.series)
         colours = [PALETTE[k % len(PALETTE)] for k in range(len(names))]
@@ -187,12 +272,13 @@ def chart_legend(chart: BarChart | LineChart) -> str:
     return f'<h4>legend</h4><ul class="es-legend">{items}</ul>' if items else ""
 
 
-def chart_fragment(chart: BarChart | LineChart, height: int | None = None) -> str:
+def chart_fragment(chart: BarChart | PairChart | LineChart, height: int | None = None) -> str:
     """A chart as an HTML fragment in the look of the scatter views (tooltips come from the shared script).
 
     ``height`` is ignored: a chart is as tall as its content needs.
     """
-    drawing, own_height = bar_svg(chart) if isinstance(chart, BarChart) else line_svg(chart)
+    draw = bar_svg if isinstance(chart, BarChart) else pair_svg if isinstance(chart, PairChart) else line_svg
+    drawing, own_height = draw(chart)
     panel = f'<aside class="es-panel">{chart_legend(chart)}{details_list(chart.details, "about")}</aside>'
     stage = f'<div class="es-stage es-chart">{drawing}<div class="es-tip" hidden></div></div>'
     return (f'<div class="es-view" id="{chart.view_id}" data-kind="chart" style="--es-height:{own_height}px">'

@@ -1,5 +1,8 @@
-"""The interactive counterparts of the pictures: what a projection, an analogy, a probe and a
-layer-drift chart become as :mod:`embedspace.viz.interactive` views.
+"""The interactive counterparts of the pictures: what a projection, an analogy, pairs along an axis, a
+probe and a layer-drift chart become as :mod:`embedspace.viz.interactive` views.
+
+A view and its picture share their geometry through :mod:`embedspace.viz.geometry` (the analogy's
+plane, the pairs' named axis, the order of a pair chart's rows), so both show the same numbers.
 
 Each builder returns a view (write it with :func:`embedspace.viz.interactive.write_page`, or put
 its :func:`~embedspace.viz.interactive.view_fragment` in a report). The page says how the picture
@@ -23,7 +26,7 @@ import numpy as np
 
 from embedspace.space import Space
 from embedspace.viz.interactive import GREY, PALETTE, Arrow, Marker, ScatterView
-from embedspace.viz.interactive_charts import BarChart, LineChart
+from embedspace.viz.interactive_charts import BarChart, LineChart, PairChart
 
 
 def percent(share: float) -> str:
@@ -85,9 +88,10 @@ def analogy_view(space: Space, a: str, b: str, c: str, expected: str | None = No
                  view_id: str = "analogy") -> ScatterView:
     """The interactive :func:`~embedspace.viz.plots.plot_analogy`, in 3D.
 
-    The same words, arrows and star as the picture, placed by the PCA of the same unit vectors; the
-    first two components are the picture's plane (the page opens looking down the third), and
-    rotating shows how far the parallelogram leaves that plane.
+    The same plane as the picture (:func:`embedspace.viz.geometry.analogy_plane`: x along c − b,
+    y along the part of a − b orthogonal to it, so the parallelogram is exact), and a third axis
+    along the part of the expected word that lies off that plane. The page opens looking down
+    that axis, which is the picture; rotating shows how far the expected word is from the plane.
 
     Examples
     --------
@@ -96,33 +100,69 @@ def analogy_view(space: Space, a: str, b: str, c: str, expected: str | None = No
     >>> view.title, [m.label for m in view.markers]
     ('king − man + woman ≈ queen', ['king − man + woman: nearest queen (cosine 0.98)'])
     """
-    from embedspace.analysis.arithmetic import most_similar
-    from embedspace.viz.projections import PCA
+    from embedspace.viz.geometry import analogy_plane
 
-    nearest, score = most_similar(space, [a, c], [b], topn=1)[0]
-    expected = expected or nearest
+    return analogy_plane_view(analogy_plane(space, a, b, c, expected), space.name, title=title, view_id=view_id)
+
+
+def analogy_plane_view(plane, space_name: str = "", title: str | None = None,
+                       view_id: str = "analogy") -> ScatterView:
+    """:func:`analogy_view` of an :class:`~embedspace.viz.geometry.AnalogyPlane` already computed.
+
+    Examples
+    --------
+    >>> from embedspace.viz.geometry import analogy_plane
+    >>> vectors = np.array([[1, 1, 0], [1, 0, 0], [0, 1, 0], [0, 1, 1]], dtype=np.float32)
+    >>> plane = analogy_plane(Space(["king", "man", "woman", "queen"], vectors), "king", "man", "woman")
+    >>> view = analogy_plane_view(plane, "toy", view_id="analogy-toy")
+    >>> view.labels, np.allclose(view.markers[0].at, plane.star)
+    (['man', 'woman', 'king', 'queen'], True)
+    """
+    a, b, c, expected, nearest, at = plane.a, plane.b, plane.c, plane.expected, plane.nearest, plane.at
     shown = list(dict.fromkeys([b, c, a, expected, nearest]))  # b first: its pair takes the first colour
-    unit = space.unit(shown)  # [W, D]
-    target = unit[shown.index(a)] - unit[shown.index(b)] + unit[shown.index(c)]  # [D]: a + (c - b)
-    rows = np.vstack([unit, target[None, :]])  # [W + 1, D]
-    pca = PCA(n_components=min(3, space.dim, rows.shape[0]), random_state=0).fit(rows)
-    coords = pca.transform(unit)  # [W, k]
-    at = dict(zip(shown, coords))
-    star = pca.transform(target[None, :])[0]
-    pair_one, pair_two = f"{b} → {c}", f"{a} → {expected}"
     groups = [f"{b}, {c}" if w in (b, c) else f"{a}, {expected}" if w in (a, expected) else "nearest" for w in shown]
-    arrows = [Arrow(at[b], at[c], PALETTE[0], label=pair_one), Arrow(at[a], at[expected], PALETTE[1], label=pair_two),
-              Arrow(at[a], star, GREY, dashed=True, label=f"{a} + ({c} − {b})")]
-    marker = Marker(star, f"{a} − {b} + {c}: nearest {nearest} (cosine {score:.2f})")
-    details = [("method", "PCA of the unit vectors of these words and of the star"),
-               ("explained variance", ", ".join(f"PC{i + 1} {percent(r)}"
-                                                for i, r in enumerate(pca.explained_variance_ratio_))),
+    arrows = [Arrow(at[b], at[c], PALETTE[0], label=f"{b} → {c} (length {plane.scale:.2f})"),
+              Arrow(at[a], at[expected], PALETTE[1], label=f"{a} → {expected}"),
+              Arrow(at[a], plane.star, GREY, dashed=True, label=f"{a} + ({c} − {b})")]
+    marker = Marker(plane.star, f"{a} − {b} + {c}: nearest {nearest} (cosine {plane.score:.2f})")
+    details = [("method", (f"the plane of the analogy: origin {b}, x along {c} − {b}, y along the part of {a} − {b} "
+                          f"orthogonal to it, z along the part of {expected} off that plane (unit vectors, "
+                          "the space's own lengths)")),
                ("star", f"{a} − {b} + {c} of unit vectors, as gensim's most_similar combines them"),
-               ("nearest", f"{nearest} (cosine {score:.4f}; {a}, {b}, {c} left out)"), ("space", space.name)]
-    return ScatterView(coords, shown, groups=groups, title=title or f"{a} − {b} + {c} ≈ {nearest}",
-                       caption="Opens on the plane of the picture (PC1, PC2); drag to see the third component.",
-                       axis_labels=pca.axis_labels(), arrows=arrows, markers=[marker], details=details,
+               ("distance", plane.statement),
+               ("nearest", f"{nearest} (cosine {plane.score:.4f}; {a}, {b}, {c} left out)")]
+    details += [("space", space_name)] if space_name else []
+    return ScatterView(np.array([at[w] for w in shown]), shown, groups=groups,
+                       title=title or f"{a} − {b} + {c} ≈ {nearest}",
+                       caption=f"Opens on the plane of the analogy (the picture); drag to see how far {expected} "
+                               f"lies off it. {plane.statement[0].upper()}{plane.statement[1:]}.",
+                       axis_labels=plane.axis_labels, arrows=arrows, markers=[marker], details=details,
                        camera={"azimuth": 0, "elevation": 90, "fit": True}, view_id=view_id)
+
+
+def pair_axes_view(placed, names: tuple[str, str] = ("low", "high"), title: str = "", caption: str = "",
+                   details: Sequence[tuple[str, str]] = (), view_id: str = "pairs") -> ScatterView:
+    """Word pairs along a named axis, an arrow from each low word to its high partner, in 3D.
+
+    ``placed`` is a :class:`embedspace.viz.geometry.PairAxes` (what the picture draws too);
+    ``names`` name the two members (``("male", "female")``), coloured as groups.
+
+    Examples
+    --------
+    >>> from embedspace.viz.geometry import pair_axes
+    >>> vectors = np.random.default_rng(0).normal(size=(6, 5)).astype(np.float32)
+    >>> placed = pair_axes(Space(["m1", "f1", "m2", "f2", "m3", "f3"], vectors), [("m1", "f1"), ("m2", "f2"), ("m3", "f3")])
+    >>> view = pair_axes_view(placed, ("male", "female"))
+    >>> len(view.arrows), view.axis_labels[0], dict(view.details)["mean cosine"] == placed.statement
+    (3, 'mean pair difference', True)
+    """
+    arrows = [Arrow(start, end, GREY) for start, end in placed.arrows]
+    described = [("method", (f"x: projection onto the unit {placed.axis_labels[0]}; y, z: the first two principal "
+                            "components of the words once x is taken out")),
+                 ("mean cosine", placed.statement), *details]
+    return ScatterView(placed.coords, placed.words, groups=[names[0], names[1]] * len(placed.pairs),
+                       title=title or f"{len(placed.pairs)} pairs", caption=caption,
+                       axis_labels=placed.axis_labels, arrows=arrows, details=described, view_id=view_id)
 
 
 def probe_view(words: Sequence[str], scores: Sequence[float], groups: Sequence[str] | None = None,
@@ -130,6 +170,26 @@ def probe_view(words: Sequence[str], scores: Sequence[float], groups: Sequence[s
                details: Sequence[tuple[str, str]] = (), view_id: str = "probe") -> BarChart:
     """The interactive :func:`~embedspace.viz.plots.plot_probe`: sorted bars with a tooltip each."""
     return BarChart(words, scores, groups=groups, title=title, xlabel=xlabel, details=details, view_id=view_id)
+
+
+def pairs_view(rows: Sequence, names: tuple[str, str] = ("high", "low"), extra: Sequence[tuple[str, float]] = (),
+               extra_name: str = "other words", title: str = "Pairs along a direction",
+               xlabel: str = "projection onto the direction", details: Sequence[tuple[str, str]] = (),
+               view_id: str = "pairs") -> PairChart:
+    """The interactive :func:`~embedspace.viz.plots.plot_pairs`: every pair on a row, with tooltips.
+
+    ``rows`` come from :func:`embedspace.viz.geometry.pair_rows`, as for the picture.
+
+    Examples
+    --------
+    >>> from embedspace.viz.geometry import pair_rows
+    >>> chart = pairs_view(pair_rows([("cats", "cat", 0.5, 0.1), ("dogs", "dog", 0.2, 0.3)], [("cats", "cat")]),
+    ...                    names=("plural", "singular"))
+    >>> [(r.high, r.held_out, r.wins) for r in chart.rows]
+    [('cats', False, True), ('dogs', True, False)]
+    """
+    return PairChart(rows, names=names, extra=extra, extra_name=extra_name, title=title, xlabel=xlabel,
+                     details=details, view_id=view_id)
 
 
 def drift_view(cosines: Mapping[str, Sequence[float]], title: str = "How the vector changes from layer to layer",

@@ -122,6 +122,24 @@ def test_plot_probe(space_dir, tmp_path):
     assert result.exit_code == 0 and "cosine with queen - king" in out.read_text()
 
 
+def test_plot_probe_pairs_draws_every_pair_and_names_the_missing(space_dir, tmp_path):
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("queen\tking\nwoman\tman\nprincess\tprince\nqueens\tkings\n", encoding="utf-8")
+    page = tmp_path / "pairs.html"
+    result = CliRunner().invoke(cli, ["plot-probe", "--direction", "queen - king", "--pairs", str(pairs), "--names",
+                                      "female", "male", "cat", "--space", space_dir, "--out", str(page)])
+    assert result.exit_code == 0, result.output
+    assert "left out 1 of 4 pairs (tiny lacks a word): queens/kings" in result.stderr
+    html = page.read_text(encoding="utf-8")
+    assert html.count('class="es-pair"') == 3 and "built from (1 of 1 wins)" in html and "held out (2 of 2 win)" in html
+    assert "queen (female)" in html and "cat: " in html  # the pair's members named, the extra word as a point
+    picture = tmp_path / "pairs.png"
+    result = run("plot-probe", "--direction", "cats - cat", "--pairs", pairs, "--space", space_dir, "--out", picture)
+    assert result.exit_code == 0 and picture.read_bytes().startswith(b"\x89PNG")
+    result = run("plot-probe", "--direction", "cats - cat", "--space", space_dir, "--out", picture)
+    assert result.exit_code == 2 and "give WORDS to score, or --pairs FILE" in result.stderr  # a usage error
+
+
 def test_plot_probe_bad_direction_is_one_line(space_dir, tmp_path):
     result = run("plot-probe", "--direction", "cats - - cat", "dog", "--space", space_dir, "--out", tmp_path / "p.svg")
     assert_user_error(result, "cats - - cat")

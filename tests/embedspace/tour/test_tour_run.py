@@ -7,7 +7,7 @@ import pytest
 
 from embedspace.session import Session
 from embedspace.tour.inputs import Tour, Unavailable
-from embedspace.tour.report import Note, Table
+from embedspace.tour.report import Note, Run, Table
 from embedspace.tour.run import SECTIONS, SectionSpec, run_section, run_tour
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -100,7 +100,7 @@ def test_every_available_shipped_space_is_asked(tour_run):
     if "word2vec" in available:
         analogies = next(b for b in by_title["Analogies"].blocks if isinstance(b, Table))
         king = next(row for row in analogies.rows if row[0] == "king - man + woman")
-        assert "**queen**" in king[analogies.headers.index("word2vec")]  # queen in word2vec's top 3
+        assert Run("queen", strong=True) in king[analogies.headers.index("word2vec")].runs  # in word2vec's top 3
 
 
 # -- the session: the caller's is used and kept; the tour's own is closed -----------------------------------

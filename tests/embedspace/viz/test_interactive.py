@@ -158,10 +158,10 @@ def test_analogy_view_opens_on_the_plane_of_the_picture():
     for word, xyz in zip(view.labels, view.coords):
         np.testing.assert_allclose(xyz[:2], picture[word], atol=1e-5)
     assert view.camera == {"azimuth": 0, "elevation": 90, "fit": True} and view.dims == 3
-    star = view.markers[0].at
-    unit = space.unit(["king", "man", "woman"])
-    pca = PCA(n_components=3, random_state=0).fit(np.vstack([space.unit(view.labels), unit[0] - unit[1] + unit[2]]))
-    np.testing.assert_allclose(star, pca.transform((unit[0] - unit[1] + unit[2])[None])[0], atol=1e-5)
+    star = np.asarray(view.markers[0].at)  # the plane of the analogy now, not a PCA of its words (issue 11)
+    at = dict(zip(view.labels, view.coords))
+    np.testing.assert_allclose(star, at["king"] + at["woman"] - at["man"], atol=1e-5)
+    np.testing.assert_allclose(star[:2], ax.collections[len(view.labels)].get_offsets()[0], atol=1e-5)
 
 
 def test_read_coordinates_round_trips_plot_coords_csv(tmp_path):
