@@ -31,6 +31,7 @@ def spaces_command(session: Session, as_json: bool) -> None:
 
     Example:
 
+    \b
         embedspace spaces --json
     """
     infos = session.spaces()
@@ -51,6 +52,7 @@ def info_command(session: Session, space: SpaceRequest, as_json: bool) -> None:
 
     Example:
 
+    \b
         embedspace info --space minilm
     """
     opened = open_space(session, space)
@@ -79,6 +81,7 @@ def neighbors_command(session: Session, words: tuple[str, ...], space: SpaceRequ
 
     Example:
 
+    \b
         embedspace neighbors tower king --space minilm --topn 5
     """
     opened = open_space(session, space)
@@ -106,7 +109,9 @@ def convert_command(session: Session, source: str, dest: str, load: LoadOptions)
 
     Example:
 
-        embedspace convert GoogleNews-vectors-negative300.bin news --limit 500000
+    \b
+        embedspace convert word2vec w2v-5k.bin --limit 5000
+        embedspace neighbors king --space w2v-5k.bin
     """
     from embedspace.io.saving import save_format, save_space
 
