@@ -15,6 +15,7 @@ from cli.common import (
     space_options,
     topn_option,
 )
+from cli.word_lists import known_pairs, strict_option
 from embedspace.errors import MissingFile
 from embedspace.paths import wordlists_dir
 from embedspace.session import Session
@@ -58,6 +59,7 @@ def calc_command(session: Session, expression: str, space: SpaceRequest, topn: i
 
     Example:
 
+    \b
         embedspace calc "king - man + woman" --space minilm --topn 5
     """
     from embedspace.analysis.arithmetic import calc
@@ -88,6 +90,7 @@ def analogy_command(session: Session, words: tuple[str, ...], positive: tuple[st
 
     Example:
 
+    \b
         embedspace analogy king man woman --space minilm --method mul
     """
     from embedspace.analysis.analogy import most_similar_cosmul
@@ -119,6 +122,7 @@ def similarity_command(session: Session, first: str, second: str, space: SpaceRe
 
     Example:
 
+    \b
         embedspace similarity cat dog --space minilm
     """
     from embedspace.analysis.arithmetic import similarity
@@ -142,6 +146,7 @@ def odd_one_out_command(session: Session, words: tuple[str, ...], space: SpaceRe
 
     Example:
 
+    \b
         embedspace odd-one-out breakfast lunch dinner cereal --space minilm
     """
     from embedspace.analysis.arithmetic import rank_by_centrality
@@ -183,42 +188,51 @@ def shipped_or_path(value: str) -> Path:
               help="Also list the K keys of the whole vocabulary scoring highest and lowest.")
 @click.option("--report", "report_file", metavar="FILE", default=None,
               help="Pairs to report on (default: --pairs' own pairs, else the shipped plurals list).")
+@strict_option
 @space_options
 @json_option
 def probe_command(session: Session, words: tuple[str, ...], direction: str | None, pairs_file: str | None,
-                  pca: bool, measure: str, rank_k: int | None, report_file: str | None, space: SpaceRequest,
-                  as_json: bool) -> None:
+                  pca: bool, measure: str, rank_k: int | None, report_file: str | None, strict: bool,
+                  space: SpaceRequest, as_json: bool) -> None:
     """Score WORDS along a direction (in the order given), with a report on labelled pairs.
 
     WORDS are scored in the given order and Spearman's rho says how well the scores follow it.
     The pair report counts how many pairs the HIGH word wins (plural over singular by default),
-    the mean gap and the effect size (Cohen's d). --json: one object per scored key (its
-    "section": words, pairs, top, bottom), then a "summary" object.
+    the mean gap and the effect size (Cohen's d). With --pairs, the pairs that built the direction
+    are held out: each is scored along a direction built without it (leave-one-out; 50 folds
+    beyond 50 pairs), and the in-sample figures follow, labelled. --json: one object per scored
+    key (its "section": words, pairs, top, bottom), then a "summary" object.
 
     Example:
 
+    \b
         embedspace probe --direction "cats - cat" one two three four --space minilm
+        embedspace probe --pairs gender --space word2vec
     """
     from embedspace.analysis import probes
 
     if (direction is None) == (pairs_file is None):
         raise click.UsageError("give either --direction EXPR or --pairs FILE")
     opened = open_space(session, space)
+    method, built_from = "pca" if pca else "mean", []
     if direction is not None:
         found = probes.direction_from_expression(opened, direction)
     else:
-        found = probes.direction_from_pairs(opened, probes.read_pairs(shipped_or_path(pairs_file)),
-                                            "pca" if pca else "mean")
+        built_from = known_pairs(opened, probes.read_pairs(shipped_or_path(pairs_file)), strict)
+        found = probes.direction_from_pairs(opened, built_from, method)
     report_path = shipped_or_path(report_file or pairs_file or "plurals")
     result = {"direction": found.name, "measure": measure}
     if words:
         order = probes.order_report(opened, found, list(words), measure)
         result["words"] = [{"key": k, "score": round(s, 6)} for k, s in order.rows]
         result["spearman"], result["increasing"] = round(order.spearman, 6), order.increasing
-    pairs = probes.pair_report(opened, found, probes.read_pairs(report_path), measure)
-    result["pairs"] = {"file": str(report_path), "pairs": len(pairs.rows), "wins": pairs.wins,
-                       "mean_gap": round(pairs.mean_gap, 6), "effect_size": round(pairs.effect_size, 6),
-                       "missing": [f"{h} {lo}" for h, lo in pairs.missing]}
+    report_pairs = probes.read_pairs(report_path)
+    in_sample = probes.pair_report(opened, found, report_pairs, measure)
+    pairs = held_out_pairs(opened, built_from, method, measure, report_pairs) or in_sample
+    result["pairs"] = {"file": str(report_path), **pair_figures(pairs), "held_out": pairs.scheme,
+                       "held_out_pairs": pairs.held_out, "missing": [f"{h} {lo}" for h, lo in pairs.missing]}
+    if pairs.held_out or set(built_from) & set(report_pairs):
+        result["pairs"]["in_sample"] = pair_figures(in_sample)
     if rank_k:
         top, bottom = probes.rank(opened, found, rank_k, measure)
         result["top"] = [{"key": k, "score": round(s, 6)} for k, s in top]
@@ -229,6 +243,26 @@ def probe_command(session: Session, words: tuple[str, ...], direction: str | Non
     echo_probe(result)
 
 
+def held_out_pairs(space, built_from: list[tuple[str, str]], method: str, measure: str,
+                   report_pairs: list[tuple[str, str]]):
+    """The report pairs along directions built without them (probes.held_out_report), or None.
+
+    None when the direction was not built from pairs, from fewer than two, or from none of the
+    report pairs: then nothing is held out and the in-sample report is the only one.
+    """
+    from embedspace.analysis import probes
+
+    if len(set(built_from)) < 2 or not set(built_from) & set(report_pairs):
+        return None
+    return probes.held_out_report(space, built_from, method, measure, report=report_pairs)
+
+
+def pair_figures(report) -> dict:
+    """A pair report's figures: pairs, wins, mean gap and effect size (rounded for output)."""
+    return {"pairs": len(report.rows), "wins": report.wins, "mean_gap": round(report.mean_gap, 6),
+            "effect_size": round(report.effect_size, 6)}
+
+
 def probe_rows(result: dict, pairs) -> list[dict]:
     """The probe as a list of objects: each scored key (section words, pairs, top, bottom), then a summary."""
     rows = [{"section": "words", **w} for w in result.get("words", [])]
@@ -237,7 +271,9 @@ def probe_rows(result: dict, pairs) -> list[dict]:
     rows += [{"section": end, **w} for end in ("top", "bottom") for w in result.get(end, [])]
     summary = {"section": "summary", "direction": result["direction"], "measure": result["measure"]}
     summary.update({k: result[k] for k in ("spearman", "increasing") if k in result})
-    summary.update({f"pairs_{k}" if k in ("file", "missing") else k: v for k, v in result["pairs"].items()})
+    summary.update({f"pairs_{k}" if k in ("file", "missing") else k: v for k, v in result["pairs"].items()
+                    if k != "in_sample"})
+    summary.update({f"in_sample_{k}": v for k, v in result["pairs"].get("in_sample", {}).items() if k != "pairs"})
     return rows + [summary]
 
 
@@ -249,13 +285,26 @@ def echo_probe(result: dict) -> None:
         rising = "yes" if result["increasing"] else "no"
         click.echo(f"spearman rho with the given order: {result['spearman']:.3f}   increasing: {rising}")
     p = result["pairs"]
-    click.echo(f"\npairs of {Path(p['file']).name}: the first word wins {p['wins']} of {p['pairs']}; "
-               f"mean gap {p['mean_gap']:.4f}; effect size (Cohen's d) {p['effect_size']:.2f}"
+    click.echo(f"\npairs of {Path(p['file']).name}{held_out_label(p)}: the first word wins {p['wins']} of "
+               f"{p['pairs']}; mean gap {p['mean_gap']:.4f}; effect size (Cohen's d) {p['effect_size']:.2f}"
                + (f"; missing: {', '.join(p['missing'])}" if p["missing"] else ""))
+    if "in_sample" in p:
+        q = p["in_sample"]
+        click.echo(f"in sample (along the one direction from all the --pairs: optimistic): the first word wins "
+                   f"{q['wins']} of {q['pairs']}; mean gap {q['mean_gap']:.4f}; effect size (Cohen's d) "
+                   f"{q['effect_size']:.2f}")
     for end in ("top", "bottom"):
         if end in result:
             click.echo(f"\n{end} of the vocabulary along the direction:")
             echo_table([(w["key"], w["score"]) for w in result[end]], ("key", "score"))
+
+
+def held_out_label(p: dict) -> str:
+    """How the reported pairs relate to the direction: ", held out (leave-one-out: ...)", or nothing."""
+    if not p["held_out"]:
+        return " (in sample: nothing left to hold out)" if "in_sample" in p else ""
+    which = "each" if p["held_out_pairs"] == p["pairs"] else f"the {p['held_out_pairs']} --pairs among them each"
+    return f", held out ({p['held_out']}: {which} scored along a direction built without it)"
 
 
 COMMANDS = [calc_command, analogy_command, similarity_command, odd_one_out_command, probe_command]

@@ -34,8 +34,8 @@ def train_word2vec_command(corpus_file: str, out_dir: str, dims: int, window: in
 
     Example:
 
-        embedspace train-word2vec ~/.cache/embedspace/corpus/corpus.txt my-w2v --dims 200 --epochs 10
-
+    \b
+        embedspace train-word2vec corpus.txt my-w2v --dims 200 --epochs 10   # corpus.txt: your text
         embedspace neighbors king --space my-w2v
     """
     from embedspace import Space

@@ -134,8 +134,8 @@ def contextuality_command(words, plot_path, measure, adjusted, as_json, **option
     Example:
 
     \b
-        embedspace contextuality bank light king --corpus corpus.txt --per-word 50
-        embedspace contextuality bank --model mini --plot bank.png --measure self_similarity
+        embedspace contextuality bank light king --corpus corpus.txt --per-word 50   # corpus.txt: your text
+        embedspace contextuality bank --corpus corpus.txt --model mini --plot bank.png --measure self_similarity
     """
     from embedspace.contextual.measures import measure_words
     from embedspace.contextual.occurrences import target_keys
@@ -194,8 +194,8 @@ def senses_command(word, layer, max_clusters, examples, topn, context_space, plo
     Example:
 
     \b
-        embedspace senses bank --corpus corpus.txt --layer 5
-        embedspace senses spring --plot spring.png --json
+        embedspace senses bank --corpus corpus.txt --layer 5   # corpus.txt: your text
+        embedspace senses spring --corpus corpus.txt --plot spring.png --json
     """
     from embedspace.contextual.occurrences import target_keys
     from embedspace.contextual.senses import word_senses
@@ -271,9 +271,9 @@ def distill_command(layer, out, pool, words_file, vocab, eval_words, float16, ev
     Example:
 
     \b
-        embedspace distill --model minilm --corpus corpus.txt --layer 1 --out minilm-l1
+        embedspace distill --model minilm --corpus corpus.txt --layer 1 --out minilm-l1   # corpus.txt: your text
         embedspace neighbors king --space minilm-l1
-        embedspace distill --layer 1 --out minilm-l1 --eval-words --evaluate --all-layers
+        embedspace distill --corpus corpus.txt --layer 1 --out minilm-l1e --eval-words --evaluate --all-layers   # slow: minutes
     """
     from embedspace.contextual.distill import distill_space, single_words
 

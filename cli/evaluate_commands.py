@@ -23,7 +23,8 @@ def evaluate_group() -> None:
 
     Example:
 
-        embedspace evaluate analogies --space word2vec
+    \b
+        embedspace evaluate analogies demo_analogies --space word2vec
     """
 
 
@@ -69,7 +70,7 @@ def evaluate_analogies_command(session: Session, file: str | None, method: str, 
 
     \b
         embedspace evaluate analogies --space minilm
-        embedspace evaluate analogies data/wordlists/demo_analogies.txt --space minilm
+        embedspace evaluate analogies demo_analogies --space minilm
     """
     from embedspace.analysis.evaluate import evaluate_analogies
 
@@ -86,9 +87,8 @@ def evaluate_analogies_command(session: Session, file: str | None, method: str, 
     for row in rows:
         table.setdefault(row["section"], [row["section"], row["questions"]]).extend([row["correct"], row["accuracy"]])
     echo_table([tuple(cells) for cells in table.values()], headers)
-    first = next(iter(results.values()))
-    click.echo(f"{first.oov} of {first.questions} questions ({100 * first.oov_ratio:.1f}%) have a word outside the "
-               f"first {restrict_vocab} keys: " + ("counted wrong" if unknown_wrong else "skipped"))
+    coverage = next(iter(results.values())).coverage
+    click.echo(coverage.sentence("questions", "counted wrong" if unknown_wrong else "skipped"))
 
 
 class LazyProgressBar:
@@ -111,14 +111,24 @@ class LazyProgressBar:
 
 
 def analogy_rows(results: dict) -> list[dict]:
-    """One object per section and method (the total last): correct, questions evaluated, accuracy."""
+    """One object per section and method (the total last): correct, questions evaluated, accuracy.
+
+    Each total also says how many questions of the set were covered, of how many, among how many keys.
+    """
     rows = []
     for method, result in results.items():
         for section in result.sections + [result.total]:
             total = len(section.correct) + len(section.incorrect)
             rows.append({"section": section.name, "method": method, "correct": len(section.correct),
                          "questions": total, "accuracy": round(section.accuracy, 6)})
+        rows[-1].update(coverage_fields(result.coverage, "questions"))
     return rows
+
+
+def coverage_fields(coverage, items: str) -> dict:
+    """``covered``, ``<items>_in_set``, ``keys`` and ``space_keys``: how much of a set the space answered."""
+    return {"covered": coverage.covered, f"{items}_in_set": coverage.items, "keys": coverage.keys,
+            "space_keys": coverage.space_keys}
 
 
 @evaluate_group.command("similarity")
@@ -135,6 +145,7 @@ def evaluate_similarity_command(session: Session, files: tuple[str, ...], restri
 
     Example:
 
+    \b
         embedspace evaluate similarity simlex999 wordsim353 --space minilm
     """
     from embedspace.analysis.evaluate import evaluate_similarity
@@ -145,12 +156,15 @@ def evaluate_similarity_command(session: Session, files: tuple[str, ...], restri
         result = evaluate_similarity(opened, file, restrict_vocab=restrict_vocab,
                                      case_insensitive=not case_sensitive, dummy4unknown=unknown_zero)
         rows.append({"set": file, "pairs": result.pairs, "oov_ratio": round(result.oov_ratio, 6),
-                     "pearson": round(result.pearson, 6), "spearman": round(result.spearman, 6)})
+                     "pearson": round(result.pearson, 6), "spearman": round(result.spearman, 6),
+                     **coverage_fields(result.coverage, "pairs")})
     if as_json:
         echo_json(rows)
         return
-    echo_table([(r["set"], r["pairs"], f"{100 * r['oov_ratio']:.1f}%", r["pearson"], r["spearman"]) for r in rows],
-               ("set", "pairs", "unknown", "pearson", "spearman"))
+    echo_table([(r["set"], r["pairs"], r["pairs_in_set"], f"{100 * r['oov_ratio']:.1f}%", r["pearson"], r["spearman"])
+                for r in rows], ("set", "pairs", "of", "unknown", "pearson", "spearman"))
+    click.echo(f"pairs with a word outside {result.coverage.vocabulary()}: "
+               + ("scored as similarity 0" if unknown_zero else "skipped"))
 
 
 COMMANDS = [evaluate_group]

@@ -8,6 +8,7 @@ import click
 
 from cli.common import SpaceRequest, load_options, open_space, pass_session
 from cli.plot_commands import GreedyAxesCommand, read_word_list
+from cli.word_lists import known_positions, strict_option
 
 
 @click.command("explore", cls=GreedyAxesCommand)
@@ -27,11 +28,12 @@ from cli.plot_commands import GreedyAxesCommand, read_word_list
               help="Nearest words stored per point (0: none).")
 @click.option("--unit", is_flag=True, help="Scale every vector to unit length before projecting.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed for PCA's solver, t-SNE and UMAP.")
+@strict_option
 @load_options
 @pass_session
 def explore_command(session, space: str | None, out: Path, method: str | None, axes: tuple[str, ...], dims: int | None,
                     words_file: Path | None, coords_file: Path | None, topn: int, unit: bool, seed: int,
-                    load) -> None:
+                    strict: bool, load) -> None:
     """Write SPACE as one interactive page: every word a point, each with its nearest neighbours.
 
     Rotate and zoom the 3D projection, hover to read a word, search for one, click it to list its
@@ -42,9 +44,11 @@ def explore_command(session, space: str | None, out: Path, method: str | None, a
     Example:
 
     \b
-        embedspace explore word2vec --out word2vec.html
-        embedspace explore minilm --method tsne --limit 5000 --out minilm-tsne.html
-        embedspace explore word2vec --words my_words.tsv --out my_words.html
+        embedspace explore word2vec --limit 1000 --out word2vec-1k.html
+        embedspace explore word2vec --out word2vec.html   # slow: every word of the space
+        embedspace explore minilm --method tsne --limit 5000 --out minilm-tsne.html   # slow: minutes
+        embedspace plot king queen man woman prince princess --space word2vec --out royals.png --coords-csv royals.csv
+        embedspace explore word2vec --coords royals.csv --out royals.html
     """
     from embedspace.viz.explore import explore_view, read_coordinates
     from embedspace.viz.interactive import is_page_path, write_page
@@ -64,6 +68,9 @@ def explore_command(session, space: str | None, out: Path, method: str | None, a
         first = {word: i for i, word in reversed(list(enumerate(words)))}  # each word's first line
         click.echo(f"{len(words) - len(first)} repeated words left out (each keeps its first line)", err=True)
         keep = sorted(first.values())
+        words, groups = [words[i] for i in keep], [groups[i] for i in keep] if groups is not None else None
+    if words is not None:  # a word the space lacks is left out, with a note (--strict: fail)
+        keep = known_positions(opened, words, strict)
         words, groups = [words[i] for i in keep], [groups[i] for i in keep] if groups is not None else None
     coords = read_coordinates(coords_file) if coords_file is not None else None
     if coords is not None and words is not None:

@@ -29,6 +29,7 @@ def cli(ctx: click.Context, verbose: int) -> None:
 
     Example:
 
+    \b
         embedspace neighbors tower --space minilm
     """
     configure_logging(verbose)

@@ -43,8 +43,8 @@ def params_command(preset, vocab, ctx, n_embd, n_layer, n_head, n_inner, untied,
 
     Example:
 
+    \b
         embedspace params --preset gpt3
-
         embedspace params --n-embd 256 --n-layer 8 --n-head 8 --vocab 16000 --ctx 128 --json
     """
     from embedspace.training.mini import PRESETS, PUBLISHED_TOTALS, TransformerConfig, count_params
@@ -60,16 +60,32 @@ def params_command(preset, vocab, ctx, n_embd, n_layer, n_head, n_inner, untied,
         base["tied_embeddings"] = False
     cfg = TransformerConfig.from_dict(base)
     counts = count_params(cfg)
+    if not cfg.lm_head:  # an encoder (MiniLM): it has no W_U at all, so no row for one
+        del counts["W_U"]
     if as_json:
         echo_json([{"group": g, "parameters": n} for g, n in counts.items()])
         return
     click.echo(f"{preset or 'custom'}: V={cfg.vocab_size} T={cfg.n_ctx} C={cfg.n_embd} L={cfg.n_layer} "
-               f"H={cfg.n_head} F={cfg.n_inner} W_U {'tied to W_E' if cfg.tied_embeddings else 'separate'}")
+               f"H={cfg.n_head} F={cfg.n_inner} {unembedding(cfg)}")
     total = counts["total"]
     rows = [(g, f"{n:,}", f"{100 * n / total:.2f} %", human(n)) for g, n in counts.items()]
     echo_table(rows, ("group", "parameters", "share", "about"))
     if preset in PUBLISHED_TOTALS and not changed and not untied:
         click.echo(f"published: {PUBLISHED_TOTALS[preset]}; the exact count above is {human(total)}")
+
+
+def unembedding(cfg) -> str:
+    """What the model's W_U is, in words: tied to W_E, separate, or absent (an encoder without an LM head)."""
+    if not cfg.lm_head:
+        return "no W_U (an encoder: no LM head)"
+    return "W_U tied to W_E" if cfg.tied_embeddings else "W_U separate"
+
+
+def note_unknown(words: list[str]) -> None:
+    """One note on stderr naming the prompt's words the mini model does not know (they are read as <unk>)."""
+    if words:
+        count = "1 word of the prompt is" if len(words) == 1 else f"{len(words)} words of the prompt are"
+        click.echo(f"note: {count} not in the model's vocabulary and read as <unk>: {', '.join(words)}", err=True)
 
 
 @click.command("train-mini")
@@ -109,9 +125,10 @@ def train_mini_command(ctx, corpus, out, run_dir, resume, restart, device, steps
 
     Example:
 
-        embedspace train-mini --corpus corpus.txt --out mini --steps 2000
-
-        embedspace train-mini --resume mini.run --out mini --steps 3000
+    \b
+        embedspace train-mini --corpus corpus.txt --out mini --steps 2000   # slow: minutes; corpus.txt: your text
+        embedspace train-mini --resume mini.run --out mini --steps 3000     # slow: continues to step 3000
+        embedspace generate "the king said" --model mini
     """
     from click.core import ParameterSource
 
@@ -168,16 +185,20 @@ def next_command(session: Session, text, more_temperatures, temperature, top_k, 
 
     Example:
 
+    \b
         embedspace next "once upon a time there was a" --temperature 0.5 1 2
     """
-    from embedspace.contextual.generation import next_token_table
+    from embedspace.contextual.generation import next_token_table, unknown_words
 
     temperatures = [*temperature, *more_temperatures] or [1.0]
     if any(t < 0 for t in temperatures):
         raise click.BadParameter("temperatures must be >= 0", param_hint="--temperature")
-    table = next_token_table(session.mini_model(model_dir), text, temperatures, top_k)
+    model = session.mini_model(model_dir)
+    table = next_token_table(model, text, temperatures, top_k)
+    unknown = unknown_words(model, text)
+    note_unknown(unknown)
     if as_json:
-        echo_json([{"temperature": t["temperature"], **row} for t in table for row in t["tokens"]])
+        echo_json([{"temperature": t["temperature"], **row, "unknown": unknown} for t in table for row in t["tokens"]])
         return
     for block in table:
         click.echo(f"temperature {block['temperature']:g}")
@@ -206,13 +227,18 @@ def generate_command(session: Session, prompt, temperature, max_tokens, top_k, s
 
     Example:
 
+    \b
         embedspace generate "the king said" --temperature 0.8 --max-tokens 20 --seed 1
     """
-    from embedspace.contextual.generation import generate_text, join_text
+    from embedspace.contextual.generation import generate_text, join_text, unknown_words
 
-    text = generate_text(session.mini_model(model_dir), prompt, max_tokens, temperature, top_k, seed)
+    model = session.mini_model(model_dir)
+    text = generate_text(model, prompt, max_tokens, temperature, top_k, seed)
+    unknown = unknown_words(model, prompt)
+    note_unknown(unknown)
     if as_json:
-        echo_json([{"prompt": prompt, "continuation": text, "temperature": temperature, "seed": seed}])
+        echo_json([{"prompt": prompt, "continuation": text, "temperature": temperature, "seed": seed,
+                    "unknown": unknown}])
         return
     click.echo(join_text(prompt, text))
 

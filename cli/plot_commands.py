@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from cli.common import SpaceRequest, open_space, pass_session, space_options
+from cli.word_lists import known_words, strict_option
 from embedspace.errors import FormatError
 from embedspace.session import Session
 
@@ -69,10 +70,11 @@ def out_option(command):
 @out_option
 @click.option("--coords-csv", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the coordinates as CSV (key,x,y[,z],group).")
+@strict_option
 @space_options
 def plot_command(session: Session, words: tuple[str, ...], method: str, axes: tuple[str, ...],
                  dims: int | None, orthogonalize: bool, unit: bool, seed: int, title: str | None, out: Path,
-                 coords_csv: Path | None, space: SpaceRequest) -> None:
+                 coords_csv: Path | None, strict: bool, space: SpaceRequest) -> None:
     """Project WORDS to 2D or 3D and draw them, labelled.
 
     With --method axes each axis is a direction you name (a word or an expression); a word's
@@ -99,7 +101,7 @@ def plot_command(session: Session, words: tuple[str, ...], method: str, axes: tu
         raise click.UsageError(f"--dims {dims} but {len(axes)} axes were given")
     options = {"normalize": unit} | ({"orthogonalize": orthogonalize} if method == "axes" else {})
     opened = open_space(session, space)
-    words = list(dict.fromkeys(words))
+    words = known_words(opened, list(dict.fromkeys(words)), strict)  # a missing word is left out, with a note
     coords, projection = project(opened, words, method, n_components=dims or 2, axes=axes, random_state=seed,
                                  **options)
     heading = title or f"{PROJECTION_TITLES[method]} of {len(words)} words ({opened.name})"
@@ -255,6 +257,7 @@ def export_projector_command(session: Session, directory: Path, words_file: Path
 
     Example:
 
+    \b
         embedspace export-projector --space word2vec --limit 5000 projector/
     """
     from embedspace.io.export import export_projector

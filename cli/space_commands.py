@@ -32,6 +32,7 @@ def spaces_command(session: Session, as_json: bool) -> None:
 
     Example:
 
+    \b
         embedspace spaces --json
     """
     infos = session.spaces()
@@ -52,6 +53,7 @@ def info_command(session: Session, space: SpaceRequest, as_json: bool) -> None:
 
     Example:
 
+    \b
         embedspace info --space minilm
     """
     opened = open_space(session, space)
@@ -80,6 +82,7 @@ def neighbors_command(session: Session, words: tuple[str, ...], space: SpaceRequ
 
     Example:
 
+    \b
         embedspace neighbors tower king --space minilm --topn 5
     """
     opened = open_space(session, space)
@@ -108,7 +111,9 @@ def convert_command(session: Session, source: str, dest: str, load: LoadOptions)
 
     Example:
 
-        embedspace convert GoogleNews-vectors-negative300.bin news --limit 500000
+    \b
+        embedspace convert word2vec w2v-5k.bin --limit 5000
+        embedspace neighbors king --space w2v-5k.bin
     """
     from embedspace.io.saving import check_destination, save_format, save_space
 

@@ -29,6 +29,7 @@ def context(sentences, word, model, layers, topn, plot, as_json):
 
     Example:
 
+    \b
         embedspace context "a machine learning model" "a fashion model" --word model --plot drift.png
     """
     from embedspace.contextual.compare import compare_contexts
@@ -92,7 +93,8 @@ def tour(out_dir):
 
     Example:
 
-        embedspace tour --out tour && open tour/report.html
+    \b
+        embedspace tour --out tour   # slow: a minute or two; then open tour/report.html
     """
     from embedspace.tour.run import run_tour
 

@@ -3,7 +3,8 @@
 Semantics are gensim's ``evaluate_word_analogies`` / ``evaluate_word_pairs``:
 
 - only the first ``restrict_vocab`` keys (300,000) take part: a question with a word outside them
-  is skipped (or counted wrong with ``dummy4unknown=True``);
+  is skipped (or counted wrong with ``dummy4unknown=True``); every result says how many questions
+  it covered, of how many, among how many keys (:class:`Coverage`);
 - ``case_insensitive`` (default) compares upper-cased words, and a word's vector is that of its most
   frequent (first) case variant;
 - the predicted answer is the best key that is not an input word (nor a case variant of one) within
@@ -15,9 +16,11 @@ Both 3CosAdd and 3CosMul are evaluated in one batched search each (:func:`embeds
 index (gensim leaves the order of exact ties unspecified).
 
 Unlike gensim, a malformed line is an error naming its line, not a silently skipped question.
+The correlations are numpy's (:mod:`embedspace.analysis.statistics`), equal to scipy's that gensim uses.
 """
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -27,7 +30,9 @@ from pathlib import Path
 import numpy as np
 
 from embedspace.analysis.analogy import METHODS, check_method, scores_at, search, unit_at
-from embedspace.errors import FormatError, InvalidInput
+from embedspace.analysis.statistics import pearson, spearman
+from embedspace.errors import FormatError, InvalidInput, MissingFile
+from embedspace.paths import wordlists_dir
 from embedspace.space import Space
 from runtime.ranking import top_k
 
@@ -43,22 +48,43 @@ BUNDLED = {  # names of the sets gensim ships in gensim/test/test_data/
 
 
 def dataset_path(name_or_path: str | os.PathLike | None, default: str) -> Path:
-    """A bundled set's path (``questions-words``, ``simlex999``, ``wordsim353``) or the given file.
+    """A set's file: gensim's bundled sets by name (``questions-words``, ``simlex999``, ``wordsim353``),
+    then a file path, then a shipped list by name (``demo_analogies``, from ``data/wordlists``).
 
     Raises
     ------
     FileNotFoundError
-        If the file does not exist.
+        If it is none of these.
+
+    Examples
+    --------
+    >>> dataset_path("demo_analogies", "questions-words").name
+    'demo_analogies.txt'
     """
     name = default if name_or_path is None else str(name_or_path)
     if name in BUNDLED or name in BUNDLED.values():
-        from gensim.test.utils import datapath
+        return gensim_test_data(BUNDLED.get(name, name))
+    shipped = wordlists_dir()
+    for path in (Path(name), shipped / name, shipped / f"{name}.txt"):
+        if path.is_file():
+            return path
+    names = [*BUNDLED, *sorted(p.stem for p in shipped.glob("*.txt"))]
+    raise FileNotFoundError(f"no such evaluation file: {name} (or use one of: {', '.join(names)})")
 
-        return Path(datapath(BUNDLED.get(name, name)))
-    path = Path(name)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such evaluation file: {path} (or use one of: {', '.join(BUNDLED)})")
-    return path
+
+def gensim_test_data(name: str) -> Path:
+    """A file of gensim's ``gensim/test/test_data`` (``gensim.test.utils.datapath``), found without importing
+    gensim: importing it imports scipy, seconds of start-up for reading a text file.
+
+    Raises
+    ------
+    MissingFile
+        When gensim (a dependency of embedspace) is not installed.
+    """
+    spec = importlib.util.find_spec("gensim")
+    if spec is None or not spec.submodule_search_locations:
+        raise MissingFile(f"{name} comes with gensim, which is not installed: pip install gensim")
+    return Path(next(iter(spec.submodule_search_locations))) / "test" / "test_data" / name
 
 
 # -- reading --------------------------------------------------------------------------------------
@@ -152,6 +178,45 @@ class FoldedVocabulary:
         return [row for row in self.members.get(form, ()) if row not in inputs]
 
 
+# -- coverage -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of a benchmark set a space answered: ``covered`` of ``items``, among ``keys`` of ``space_keys``.
+
+    Examples
+    --------
+    >>> Coverage(19544, 7882, 30000, 30000).sentence()
+    "7,882 of 19,544 questions covered (40.3%); the other 11,662 have a word outside the space's 30,000 keys: skipped"
+    >>> Coverage(10, 10, 300000, 3000000).sentence("pairs")
+    "all 10 pairs covered: every word is among the first 300,000 of the space's 3,000,000 keys"
+    """
+
+    items: int  # questions (or pairs) in the set
+    covered: int  # those whose every word is among the keys that took part
+    keys: int  # keys that took part: the first restrict_vocab of the space, or all of them
+    space_keys: int  # keys of the space
+
+    @property
+    def ratio(self) -> float:
+        """Fraction of the set covered (0.0 for an empty set)."""
+        return self.covered / self.items if self.items else 0.0
+
+    def vocabulary(self) -> str:
+        """The keys that took part, in words: "the space's 30,000 keys" or "the first 300,000 of the space's ..."."""
+        if self.keys < self.space_keys:
+            return f"the first {self.keys:,} of the space's {self.space_keys:,} keys"
+        return f"the space's {self.space_keys:,} keys"
+
+    def sentence(self, items: str = "questions", unknown: str = "skipped") -> str:
+        """One line: how many were covered, of how many, and what became of the others (``unknown``)."""
+        if self.covered == self.items:
+            return f"all {self.items:,} {items} covered: every word is among {self.vocabulary()}"
+        others = self.items - self.covered
+        return (f"{self.covered:,} of {self.items:,} {items} covered ({100 * self.ratio:.1f}%); the other "
+                f"{others:,} {'has' if others == 1 else 'have'} a word outside {self.vocabulary()}: {unknown}")
+
+
 # -- analogies ------------------------------------------------------------------------------------
 
 @dataclass
@@ -179,6 +244,7 @@ class AnalogyResult:
     questions: int  # every question in the file
     oov: int  # questions with a word outside the restricted vocabulary
     predictions: dict[int, str | None]  # line number -> predicted key (None when not evaluated)
+    coverage: Coverage | None = None  # the questions covered, and among how many keys
 
     @property
     def accuracy(self) -> float:
@@ -224,8 +290,8 @@ def evaluate_analogies(space: Space, path: str | os.PathLike | None = None, meth
     >>> with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
     ...     _ = f.write(": family\\nman king woman queen\\nman king woman prince\\n")
     >>> result = evaluate_analogies(space, f.name, methods=["add"])["add"]
-    >>> result.accuracy, result.oov
-    (1.0, 1)
+    >>> result.accuracy, result.oov, result.coverage.sentence()
+    (1.0, 1, "1 of 2 questions covered (50.0%); the other 1 has a word outside the space's 4 keys: skipped")
     """
     for method in methods:
         check_method(method)
@@ -235,7 +301,8 @@ def evaluate_analogies(space: Space, path: str | os.PathLike | None = None, meth
     known = [i for i, words in enumerate(folded) if all(w in vocab.index for w in words)]
     rows = np.array([[vocab.index[w] for w in folded[i][:3]] for i in known], dtype=np.int64).reshape(-1, 3)
     exclude = exclusions(vocab, [folded[i] for i in known], rows)
-    log.info("%d of %d questions inside the first %d keys", len(known), len(questions), vocab.rows)
+    coverage = Coverage(len(questions), len(known), vocab.rows, len(space))
+    log.info("%s", coverage.sentence())
     results = {}
     for n, method in enumerate(methods):
         def step(done: int, total: int, n: int = n) -> None:
@@ -244,6 +311,7 @@ def evaluate_analogies(space: Space, path: str | os.PathLike | None = None, meth
 
         predicted = predict(space, vocab, rows, exclude, [folded[i] for i in known], method, step)
         results[method] = tally(method, questions, folded, known, predicted, vocab, space, dummy4unknown)
+        results[method].coverage = coverage
     return results
 
 
@@ -310,6 +378,7 @@ class SimilarityResult:
     spearman: float
     pairs: int  # pairs compared
     oov: int  # pairs with a word outside the restricted vocabulary
+    coverage: Coverage | None = None  # the pairs covered, and among how many keys
 
     @property
     def oov_ratio(self) -> float:
@@ -337,11 +406,9 @@ def evaluate_similarity(space: Space, path: str | os.PathLike | None = None, del
     >>> with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as f:
     ...     _ = f.write("cat\\tdog\\t9\\ncat\\tcar\\t1\\ndog\\tcar\\t2\\ncat\\tzebra\\t3\\n")
     >>> result = evaluate_similarity(space, f.name)
-    >>> round(result.spearman, 3), result.pairs, result.oov
-    (1.0, 3, 1)
+    >>> round(result.spearman, 3), result.pairs, result.oov, result.coverage.covered
+    (1.0, 3, 1, 3)
     """
-    from scipy import stats
-
     file = dataset_path(path, "wordsim353")
     vocab = FoldedVocabulary(space, restrict_vocab, case_insensitive)
     gold, rows, oov = [], [], 0  # rows: (a, b) of each pair, or None for an unknown pair scored 0
@@ -358,4 +425,5 @@ def evaluate_similarity(space: Space, path: str | os.PathLike | None = None, del
     found = np.array([r for r in rows if r is not None], dtype=np.int64).reshape(-1, 2)
     cosines = iter(np.einsum("pd,pd->p", unit_at(space, found[:, 0]), unit_at(space, found[:, 1])).tolist())
     model = [next(cosines) if r is not None else 0.0 for r in rows]
-    return SimilarityResult(float(stats.pearsonr(gold, model)[0]), float(stats.spearmanr(gold, model)[0]), pairs, oov)
+    coverage = Coverage(pairs + oov, pairs, vocab.rows, len(space))
+    return SimilarityResult(pearson(gold, model), spearman(gold, model), pairs, oov, coverage)

@@ -11,6 +11,10 @@ first principal component of those differences. Words are scored along it by
 Reports: the whole vocabulary ranked along a direction (:func:`rank`), labelled pairs
 (:func:`pair_report`: how many pairs the "high" member wins, the mean gap, Cohen's d) and an
 ordered list (:func:`order_report`: Spearman's rho between the scores and the given order).
+
+Pairs that built a direction separate along it by construction: :func:`held_out_report` scores
+each of them along a direction built without it (leave-one-out, or k-fold for long lists), which
+is what says whether the direction carries over to pairs it has not seen.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from embedspace.analysis.arithmetic import describe, parse_expression
+from embedspace.analysis.statistics import spearman
 from embedspace.errors import FormatError, InvalidInput
 from embedspace.space import Space
 from runtime.ranking import top_k
@@ -30,6 +35,7 @@ from runtime.threads import blas_threads_for, matmul_bytes, matmul_flops
 log = logging.getLogger(__name__)
 
 MEASURES = ("dot", "projection", "cosine")
+MAX_FOLDS = 50  # held-out reports: leave-one-out up to this many pairs, this many folds beyond
 
 
 @dataclass(frozen=True)
@@ -205,6 +211,15 @@ class PairReport:
     measure: str
     rows: list[tuple[str, str, float, float]]  # (high, low, high's score, low's score)
     missing: list[tuple[str, str]] = field(default_factory=list)  # pairs with a key not in the space
+    held_out: int = 0  # rows scored along a direction built without them (see held_out_report)
+    folds: int = 0  # the folds those directions left out, one each (0 when no row was held out)
+
+    @property
+    def scheme(self) -> str | None:
+        """How the held-out rows were held out: ``"leave-one-out"``, ``"K-fold"``, or None for none."""
+        if not self.held_out:
+            return None
+        return "leave-one-out" if self.folds >= self.held_out else f"{self.folds}-fold"
 
     @property
     def gaps(self) -> np.ndarray:
@@ -246,14 +261,72 @@ def pair_report(space: Space, direction: Direction, pairs: Sequence[tuple[str, s
     >>> report.wins, report.mean_gap
     (1, 2.0)
     """
-    known = [(h, lo) for h, lo in pairs if h in space and lo in space]
-    missing = [(h, lo) for h, lo in pairs if not (h in space and lo in space)]
-    if not known:
-        raise InvalidInput(f"none of the {len(pairs)} pairs has both words in space {space.name!r}")
+    known, missing = split_pairs(space, pairs)
     high = score(space, direction, [h for h, _ in known], measure)
     low = score(space, direction, [lo for _, lo in known], measure)
     rows = [(h, lo, float(a), float(b)) for (h, lo), a, b in zip(known, high, low)]
     return PairReport(measure, rows, missing)
+
+
+def split_pairs(space: Space, pairs: Sequence[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """``(known, missing)``: the pairs with both keys in ``space``, and the others (an :class:`InvalidInput` if none is known)."""
+    known = [(h, lo) for h, lo in pairs if h in space and lo in space]
+    missing = [(h, lo) for h, lo in pairs if not (h in space and lo in space)]
+    if not known:
+        raise InvalidInput(f"none of the {len(pairs)} pairs has both words in space {space.name!r}")
+    return known, missing
+
+
+def held_out_report(space: Space, pairs: Sequence[tuple[str, str]], method: str = "mean", measure: str = "dot",
+                    report: Sequence[tuple[str, str]] | None = None, max_folds: int = MAX_FOLDS) -> PairReport:
+    """Scores of the ``report`` pairs (default: ``pairs``) along directions built from ``pairs`` without them.
+
+    The distinct ``pairs`` (all of whose keys must be in ``space``) go into k = min(n, ``max_folds``)
+    folds, the i-th into fold i mod k (k = n: leave-one-out). A report pair that is one of ``pairs`` is
+    scored along the direction built (by ``method``, as :func:`direction_from_pairs`) from the other
+    folds; any other report pair along the direction from all of ``pairs``. Report pairs with an
+    unknown key are listed as missing. The wins, mean gap and Cohen's d of the result are then
+    held-out figures; :func:`pair_report` with the direction from all pairs gives the in-sample ones.
+
+    Raises
+    ------
+    InvalidInput
+        With fewer than two distinct pairs (nothing would be left to build a direction from), when
+        no report pair is wholly in the space, or when a fold's direction has zero length.
+
+    Examples
+    --------
+    >>> space = Space(["man", "woman", "king", "queen", "boy", "girl"],
+    ...               np.array([[1, 0], [1, 1], [3, 0], [3, 1.2], [2, 0], [3.5, -0.2]], dtype=np.float32))
+    >>> pairs = [("woman", "man"), ("queen", "king"), ("girl", "boy")]
+    >>> pair_report(space, direction_from_pairs(space, pairs), pairs).wins    # in sample
+    3
+    >>> report = held_out_report(space, pairs)
+    >>> report.wins, report.scheme        # girl - boy points away from the other two
+    (2, 'leave-one-out')
+    """
+    distinct = list(dict.fromkeys((str(high), str(low)) for high, low in pairs))
+    if len(distinct) < 2:
+        raise InvalidInput(f"holding pairs out needs at least two distinct pairs, got {len(distinct)}")
+    if max_folds < 2:
+        raise InvalidInput(f"max_folds must be at least 2, got {max_folds}")
+    folds = min(len(distinct), max_folds)
+    fold_of = {pair: i % folds for i, pair in enumerate(distinct)}
+    known, missing = split_pairs(space, distinct if report is None else [(str(h), str(lo)) for h, lo in report])
+    directions: dict[int | None, Direction] = {}  # fold left out (None: none) -> direction
+
+    def direction_without(fold: int | None) -> Direction:
+        if fold not in directions:
+            kept = [pair for pair in distinct if fold_of[pair] != fold]
+            directions[fold] = direction_from_pairs(space, kept, method)
+        return directions[fold]
+
+    rows = []
+    for high, low in known:
+        a, b = score(space, direction_without(fold_of.get((high, low))), [high, low], measure)  # [2]
+        rows.append((high, low, float(a), float(b)))
+    held = sum(pair in fold_of for pair in known)
+    return PairReport(check_measure(measure), rows, missing, held_out=held, folds=folds if held else 0)
 
 
 @dataclass
@@ -284,9 +357,3 @@ def order_report(space: Space, direction: Direction, keys: Sequence[str], measur
     increasing = bool(np.all(np.diff(scores) > 0))
     return OrderReport(measure, [(k, float(s)) for k, s in zip(keys, scores)], rho, increasing)
 
-
-def spearman(x: np.ndarray, y: np.ndarray) -> float:
-    """Spearman's rank correlation (scipy's, average ranks for ties)."""
-    from scipy import stats
-
-    return float(stats.spearmanr(x, y)[0])

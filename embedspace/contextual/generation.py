@@ -13,7 +13,7 @@ from embedspace.errors import InvalidInput
 from embedspace.io.mini_model import MiniModel
 from runtime.ranking import top_k
 from transformer.generate import distribution, generate, next_token_logits
-from transformer.word_tokenizer import PUNCTUATION_NO_SPACE_BEFORE
+from transformer.word_tokenizer import PUNCTUATION_NO_SPACE_BEFORE, split_words
 
 
 def encode_prompt(model: MiniModel, text: str) -> list[int]:
@@ -22,6 +22,19 @@ def encode_prompt(model: MiniModel, text: str) -> list[int]:
     if not ids:
         raise InvalidInput("the prompt has no words")
     return [model.tokenizer.bos_id, *ids]
+
+
+def unknown_words(model: MiniModel, text: str) -> list[str]:
+    """The tokens of ``text`` the model's vocabulary lacks, each once, in order: the model reads each as ``<unk>``.
+
+    Examples
+    --------
+    >>> from embedspace.io.mini_model import load_mini_model
+    >>> unknown_words(load_mini_model(), "the zorblax said unto the Zorblax and the qwfp")
+    ['zorblax', 'qwfp']
+    """
+    known = model.tokenizer.token_to_id
+    return list(dict.fromkeys(token for token in split_words(text) if token not in known))
 
 
 def special_ids(model: MiniModel) -> list[int]:

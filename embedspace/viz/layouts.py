@@ -5,7 +5,8 @@ Every projection stores its parameters in ``__init__`` (a dataclass's), learns i
 ``transform`` / ``fit_transform``. Inputs are arrays [N, D] or a :class:`~embedspace.space.Space`
 (all of its rows).
 
-- :class:`PCA`: the top principal components (scikit-learn's PCA), as the classic 3D demos do.
+- :class:`PCA`: the top principal components, as the classic 3D demos do: numpy's exact SVD for up to
+  :data:`SMALL_PCA` rows (a plot's words: scikit-learn is not even imported), scikit-learn's PCA beyond.
 - :class:`TSNE`: scikit-learn's t-SNE, with the perplexity clipped for few points.
 - :class:`UMAP`: umap-learn (the optional extra ``embedspace[umap]``).
 
@@ -30,6 +31,9 @@ log = logging.getLogger(__name__)
 MIN_TSNE_POINTS = 4  # with fewer, t-SNE's neighbourhoods are meaningless
 MIN_UMAP_POINTS = 4
 SMALL_LAYOUT = 1000  # below this many points, PCA and t-SNE run BLAS on one thread (see layout_threads)
+# Up to this many rows, PCA is numpy's exact SVD: importing scikit-learn (and scipy) took ~6 s of a 6-word
+# `embedspace plot` on the busy 2-core machine; an exact SVD of [1000, 384] takes ~0.1 s on one thread.
+SMALL_PCA = 1000
 
 
 def as_matrix(X: np.ndarray | Space, normalize: bool = False) -> np.ndarray:
@@ -46,7 +50,11 @@ def as_matrix(X: np.ndarray | Space, normalize: bool = False) -> np.ndarray:
 
 @dataclass(eq=False)
 class PCA:
-    """The top principal components of the rows (wraps scikit-learn).
+    """The top principal components of the rows (numpy's SVD for a few rows, scikit-learn's PCA for many).
+
+    Up to :data:`SMALL_PCA` rows the axes come from numpy's exact SVD, as scikit-learn's PCA computes
+    them for small inputs (its "full" solver; the same axes up to sign, which :func:`fix_signs` fixes);
+    beyond, scikit-learn's PCA (centred) or TruncatedSVD (not centred) with their own solvers.
 
     Parameters
     ----------
@@ -88,10 +96,16 @@ class PCA:
         """Learn the axes from ``X`` [N, D]; returns ``self``."""
         rows = as_matrix(X, self.normalize)
         check_components(self.n_components, rows.shape)
+        if not self.center and self.n_components >= rows.shape[1]:
+            raise InvalidInput(f"PCA without centring needs n_components < {rows.shape[1]} dimensions")
         with layout_threads(rows.shape[0]):
-            model = self._fit_model(rows)
-        self.components_ = fix_signs(model.components_)
-        self.explained_variance_ratio_ = model.explained_variance_ratio_
+            if rows.shape[0] <= SMALL_PCA:
+                self.mean_, components, self.explained_variance_ratio_ = svd_axes(rows, self.n_components,
+                                                                                  self.center)
+            else:
+                model = self._fit_model(rows)
+                components, self.explained_variance_ratio_ = model.components_, model.explained_variance_ratio_
+        self.components_ = fix_signs(components)
         return self
 
     def _fit_model(self, rows: np.ndarray):
@@ -104,8 +118,6 @@ class PCA:
             return model
         from sklearn.decomposition import TruncatedSVD
 
-        if self.n_components >= rows.shape[1]:
-            raise InvalidInput(f"PCA without centring needs n_components < {rows.shape[1]} dimensions")
         model = TruncatedSVD(n_components=self.n_components, algorithm="arpack",
                              random_state=self.random_state).fit(rows)
         self.mean_ = np.zeros(rows.shape[1], dtype=rows.dtype)
@@ -123,6 +135,33 @@ class PCA:
     def axis_labels(self) -> list[str]:
         """``["PC1 (41%)", ...]``: the axes with their share of the variance."""
         return [f"PC{i + 1} ({ratio:.0%})" for i, ratio in enumerate(self.explained_variance_ratio_)]
+
+
+def svd_axes(rows: np.ndarray, k: int, center: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(mean [D], axes [k, D], explained ratios [k])`` of ``rows`` [N, D] by numpy's exact SVD.
+
+    Centred: the ratios are the axes' share of the variance (scikit-learn's PCA). Not centred: the
+    mean is zeros and the ratios are the variance of the coordinates along each axis over the total
+    variance of the rows (scikit-learn's TruncatedSVD). The axes' signs are LAPACK's.
+
+    Examples
+    --------
+    >>> X = np.array([[0., 0.], [2., 1.], [4., 2.]])
+    >>> mean, axes, ratios = svd_axes(X, 1)
+    >>> mean, np.abs(axes).round(3), ratios.round(6)
+    (array([2., 1.]), array([[0.894, 0.447]]), array([1.]))
+    """
+    mean = rows.mean(axis=0) if center else np.zeros(rows.shape[1], dtype=rows.dtype)  # [D]
+    centred = rows - mean  # [N, D]
+    _, singular, right = np.linalg.svd(centred, full_matrices=False)  # [min(N, D)], [min(N, D), D]
+    axes = right[:k]  # [k, D]
+    if center:
+        shares = singular[:k] ** 2, np.sum(singular**2)
+    else:
+        shares = np.var(centred @ axes.T, axis=0), np.sum(np.var(rows, axis=0))  # [N, D] @ [D, k] -> [N, k]
+    variance, total = shares
+    ratios = variance / total if total > 0 else np.zeros_like(variance)
+    return mean, axes, ratios
 
 
 def fix_signs(components: np.ndarray) -> np.ndarray:

@@ -115,7 +115,13 @@ def test_evaluate_analogies_table_and_json(tmp_path, kv):
     assert {r["method"] for r in rows} == {"add", "mul"}
     table = run("evaluate", "analogies", str(questions), "--space", TINY, "--method", "mul")
     assert table.exit_code == 0 and "Total accuracy" in table.stdout and "mul accuracy" in table.stdout
-    assert "1 of 4 questions" in table.stdout
+    # coverage: how many of the set's questions, among the space's real number of keys (issue 11)
+    size = len(kv)
+    assert f"3 of 4 questions covered (75.0%); the other 1 has a word outside the space's {size} keys" in table.stdout
+    total = [r for r in rows if r["section"] == "Total accuracy"]
+    assert all(r["covered"] == 3 and r["questions_in_set"] == 4 and r["keys"] == size for r in total)
+    restricted = run("evaluate", "analogies", str(questions), "--space", TINY, "--restrict-vocab", "5")
+    assert f"outside the first 5 of the space's {size} keys" in restricted.stdout
 
 
 def test_evaluate_similarity_json(tmp_path, kv):
@@ -126,6 +132,9 @@ def test_evaluate_similarity_json(tmp_path, kv):
     assert rows[0]["pearson"] == pytest.approx(pearson[0], abs=1e-5)
     assert rows[0]["spearman"] == pytest.approx(spearman[0], abs=1e-5)
     assert 100 * rows[0]["oov_ratio"] == pytest.approx(oov, abs=1e-3)
+    assert (rows[0]["pairs"], rows[0]["pairs_in_set"], rows[0]["covered"]) == (4, 5, 4)
+    table = run("evaluate", "similarity", str(pairs), "--space", TINY)
+    assert f"pairs with a word outside the space's {len(kv)} keys: skipped" in table.stdout
 
 
 @pytest.mark.parametrize("args, fragments", [

@@ -113,12 +113,23 @@ def test_explore_usage_errors_are_one_line(space_dir, tmp_path, args, message):
     assert result.exit_code == 2 and message in result.output
 
 
-def test_explore_unknown_word_is_a_one_line_error_with_suggestions(space_dir, tmp_path):
+def test_explore_unknown_word_with_strict_is_a_one_line_error_with_suggestions(space_dir, tmp_path):
+    # issue 11: without --strict a missing word is left out (next test); --strict keeps the old failure
     listed = tmp_path / "words.txt"
     listed.write_text("king\nkinng\n")
-    result = run("explore", space_dir, "--words", listed, "--out", tmp_path / "x.html")
+    result = run("explore", space_dir, "--words", listed, "--out", tmp_path / "x.html", "--strict")
     assert result.exit_code == 1 and "'kinng' is not in the vocabulary" in result.output and "king" in result.output
     assert not (tmp_path / "x.html").exists()
+
+
+def test_explore_leaves_out_missing_words_with_one_note(space_dir, tmp_path):
+    listed = tmp_path / "words.txt"
+    listed.write_text("king\troyal\nkinng\troyal\nqueen\troyal\nman\tpeople\nzzz\tpeople\nwoman\tpeople\n")
+    result = run("explore", space_dir, "--words", listed, "--out", tmp_path / "x.html")
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note:")]
+    assert notes == ["note: 2 of 6 words left out, not in space 'small': kinng, zzz (--strict fails instead)"]
+    assert "(4 points" in result.stdout
 
 
 def test_context_plot_html_writes_the_drift_chart(tmp_path):

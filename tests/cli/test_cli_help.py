@@ -1,25 +1,11 @@
 """Every command registered on the ``embedspace`` group, now or later, has help text with an example."""
 from __future__ import annotations
 
-import click
 import pytest
+from cli_checks import all_commands
 from click.testing import CliRunner
 
 from cli.main import cli
-
-
-def all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    """The path of every command under ``group``, nested groups included (the group itself first)."""
-    paths = [prefix]
-    ctx = click.Context(group)
-    for name in group.list_commands(ctx):
-        command = group.get_command(ctx, name)
-        if isinstance(command, click.Group):
-            paths.extend(all_commands(command, (*prefix, name)))
-        else:
-            paths.append((*prefix, name))
-    return paths
-
 
 COMMANDS = all_commands(cli)
 

@@ -87,9 +87,20 @@ def test_plot_usage_errors(space_dir, tmp_path, args, message):
 
 
 def test_plot_user_errors_are_one_line(space_dir, tmp_path):
-    result = run("plot", "king", "qeen", "--space", space_dir, "--out", tmp_path / "x.png")
+    # issue 11: a missing word is left out unless --strict, which keeps the one-line error
+    result = run("plot", "king", "qeen", "--space", space_dir, "--out", tmp_path / "x.png", "--strict")
     assert_user_error(result, "'qeen' is not in the vocabulary", "queen")
     assert not list(tmp_path.iterdir())
+
+
+def test_plot_leaves_out_missing_words_with_one_note(space_dir, tmp_path):
+    out, csv = tmp_path / "x.png", tmp_path / "x.csv"
+    result = run("plot", "king", "qeen", "queen", "man", "zzz", "woman", "--space", space_dir, "--out", out,
+                 "--coords-csv", csv)
+    assert result.exit_code == 0, result.output
+    note = "note: 2 of 6 words left out, not in space 'tiny': qeen, zzz (--strict fails instead)"
+    assert result.stderr.splitlines() == [note]
+    assert [line.split(",")[0] for line in csv.read_text().splitlines()[1:]] == ["king", "queen", "man", "woman"]
 
 
 @pytest.mark.parametrize("args, fragment", [
