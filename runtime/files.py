@@ -135,6 +135,22 @@ def host_tag() -> str:
     return hashlib.blake2b(socket.gethostname().encode("utf-8"), digest_size=4).hexdigest()
 
 
+def temporaries_of(name: str) -> re.Pattern:
+    """The names interrupted atomic writes of a destination called ``name`` leave beside it.
+
+    :func:`atomic_folder`'s ``.{name}.XXXXXXXX.{pid}@{host}.tmp``, the older forms without the
+    process (``.{name}.XXXXXXXX.tmp``, ``.{name}.tmp``), and the ``.old`` copies being removed; for
+    :func:`remove_stale_temporaries`'s ``pattern``.
+
+    Examples
+    --------
+    >>> [bool(temporaries_of("mini").match(n)) for n in (".mini.ab12cd34.tmp", ".mini.tmp", ".minis.tmp")]
+    [True, True, False]
+    """
+    return re.compile(rf"^\.(?P<dest>{re.escape(name)})\.(?:[a-z0-9_]{{8}}\.(?:(?P<pid>\d+)@(?P<host>[0-9a-f]{{8}})\.)?)?"
+                      r"(?:tmp|old)$")
+
+
 def remove_stale_temporaries(parent: str | os.PathLike, older_than: float = STALE_AFTER_S,
                              pattern: re.Pattern = TEMPORARY_NAME) -> list[Path]:
     """Remove the orphaned temporary folders of :func:`atomic_folder` in ``parent``; returns them.

@@ -16,8 +16,8 @@ unless the caller starts over (``restart``), so two runs never mix their checkpo
 checkpoint's ``state.json`` carries the identity too, so a checkpoint resumed into another folder
 is checked against the data it is given.
 
-The local :func:`remove_stale_checkpoints_temporaries` stands in for
-``runtime.files.remove_stale_temporaries`` until that lands (same naming rule, same checks).
+What a killed checkpoint write left behind (:data:`TEMPORARY`) is removed by
+``runtime.files.remove_stale_temporaries`` when the folder is next opened.
 """
 from __future__ import annotations
 
@@ -25,17 +25,14 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
 import re
 import shutil
-import socket
-import stat
 import time
 from pathlib import Path
 
 import numpy as np
 
-from runtime.files import atomic_file
+from runtime.files import atomic_file, remove_stale_temporaries
 from transformer import checkpoint
 from transformer.errors import TransformerError, UnsupportedCheckpoint
 
@@ -47,7 +44,6 @@ STATE_FILE = "state.json"
 OPTIMIZER_FILE = "optimizer.safetensors"
 KEEP_CHECKPOINTS = 2           # the newest checkpoints kept in a run folder
 EXTENDABLE = ("steps",)        # the only training setting a resumed run may change
-STALE_AFTER_S = 3600           # a temporary folder untouched this long, whose process is gone, is an orphan
 CHECKPOINT = re.compile(r"^step-(\d{6,})$")
 # what an interrupted atomic write leaves beside step-NNNNNN: ".step-NNNNNN.<8 random>.tmp", the same with
 # ".<pid>@<host>" before ".tmp" (runtime.files.atomic_folder), or the ".old" copy being removed
@@ -167,7 +163,7 @@ class RunFolder:
             raise RunMismatch(f"{self.path} is a file, not a run folder")
         self.path.mkdir(parents=True, exist_ok=True)
         self._lock = take_lock(self.path / LOCK_FILE)
-        remove_stale_checkpoint_temporaries(self.path)
+        remove_stale_temporaries(self.path, pattern=TEMPORARY)
 
     def close(self) -> None:
         """Release the lock."""
@@ -277,54 +273,6 @@ def take_lock(path: Path):
         handle.close()
         raise RunBusy(f"{path.parent} is in use: another process is training in it") from None
     return handle
-
-
-def remove_stale_checkpoint_temporaries(run_dir: Path, older_than: float = STALE_AFTER_S) -> list[Path]:
-    """Remove the temporary checkpoint folders an interrupted write left in ``run_dir``; returns them.
-
-    Only folders named as an atomic checkpoint write names them (``.step-NNNNNN.<random>.tmp`` and
-    the like), owned by this user, not links, untouched (nor any file directly in them) for
-    ``older_than`` seconds, and, when the name says which process made them, whose process is gone.
-    """
-    removed = []
-    cutoff = time.time() - older_than
-    for entry in os.scandir(run_dir):
-        match = TEMPORARY.match(entry.name)
-        if match is None or not _is_orphan(Path(entry.path), match, cutoff):
-            continue
-        shutil.rmtree(entry.path, ignore_errors=True)
-        log.info("removed %s, left by an interrupted run", entry.path)
-        removed.append(Path(entry.path))
-    return removed
-
-
-def _is_orphan(folder: Path, match: re.Match, cutoff: float) -> bool:
-    try:
-        status = folder.lstat()
-        if not stat.S_ISDIR(status.st_mode) or status.st_uid != getattr(os, "getuid", lambda: status.st_uid)():
-            return False
-        newest = max([status.st_mtime] + [child.lstat().st_mtime for child in folder.iterdir()])
-    except OSError:
-        return False
-    if newest > cutoff:
-        return False
-    if match.group("pid") and match.group("host") == _host_tag():
-        return not _process_alive(int(match.group("pid")))
-    return True
-
-
-def _host_tag() -> str:
-    return hashlib.blake2b(socket.gethostname().encode("utf-8"), digest_size=4).hexdigest()
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError) as error:
-        return isinstance(error, PermissionError)
-    return True
 
 
 # -- the checkpoints a run folder holds ---------------------------------------------------------------

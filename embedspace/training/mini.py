@@ -29,8 +29,7 @@ from embedspace.io.mini_model import META_FILE, VOCAB_FILE
 from embedspace.io.saving import check_destination
 from embedspace.paths import is_within
 from embedspace.training.corpus import text_file
-from embedspace.training.folders import remove_stale_temporaries
-from runtime.files import atomic_file
+from runtime.files import atomic_file, remove_stale_temporaries, temporaries_of
 from transformer.backend import DeviceUnavailable, get_xp
 from transformer.checkpoint import CONFIG_FILE, save_model
 from transformer.config import PRESETS, PUBLISHED_TOTALS, TransformerConfig, count_params
@@ -269,7 +268,7 @@ def train_mini(corpus, out, run_dir=None, cfg: TransformerConfig | None = None, 
     if state is not None:
         cfg, tc = resumed_settings(checkpoint_from, state, cfg, tc, steps)
     with RunFolder(run_dir) as folder:
-        remove_stale_temporaries(out)
+        remove_stale_temporaries(Path(out).parent, pattern=temporaries_of(Path(out).name))
         if restart:
             folder.clear()
             clear_tokens(run_dir)

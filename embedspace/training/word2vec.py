@@ -24,7 +24,7 @@ from embedspace.errors import EmbedspaceError, InvalidInput
 from embedspace.io.formats import read_space_dir
 from embedspace.io.saving import SPACE_FOLDER_FILES, check_destination
 from embedspace.space import Space
-from embedspace.training.folders import atomic_folder, remove_stale_temporaries
+from runtime.files import atomic_folder, remove_stale_temporaries, temporaries_of
 from runtime.memory import available_memory
 
 log = logging.getLogger(__name__)
@@ -243,7 +243,7 @@ def save_shipped(space: Space, folder: str | os.PathLike, meta: dict) -> Path:
     bad = [key for key in space.index_to_key if not key or any(c.isspace() for c in key)]
     if bad:
         raise InvalidInput(f"keys that are empty or hold whitespace cannot be written one per line: {bad[:5]}")
-    remove_stale_temporaries(folder)
+    remove_stale_temporaries(Path(folder).parent, pattern=temporaries_of(Path(folder).name))
     meta = {**meta, "vocabulary_size": len(space), "dims": space.dim}
     with atomic_folder(folder) as tmp:
         np.save(tmp / VECTORS, vectors)

@@ -13,10 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from runtime.files import host_tag
 from transformer import checkpoint
 from transformer.config import TransformerConfig
 from transformer.errors import InvalidInput
-from transformer.runs import RunBusy, RunFolder, RunMismatch, _host_tag, latest_checkpoint
+from transformer.runs import RunBusy, RunFolder, RunMismatch, latest_checkpoint
 from transformer.train import TrainConfig, load_checkpoint, train
 
 CFG = TransformerConfig(vocab_size=16, n_ctx=8, n_embd=16, n_head=2, n_layer=1)
@@ -138,7 +139,7 @@ def test_an_interrupted_run_leaves_no_temporary_once_it_is_an_hour_old(tmp_path)
     tagged = tmp_path / ".step-000004.ab12cd34.999999999@00000000.tmp"   # runtime.files.atomic_folder's naming
     old_copy = tmp_path / ".step-000004.old"
     young = tmp_path / ".step-000008.zz99yy88.tmp"
-    live = tmp_path / f".step-000012.qq11ww22.{os.getpid()}@{_host_tag()}.tmp"
+    live = tmp_path / f".step-000012.qq11ww22.{os.getpid()}@{host_tag()}.tmp"
     foreign = tmp_path / ".notes.ab12cd34.tmp"
     for folder in (orphan, tagged, old_copy, young, live, foreign):
         folder.mkdir()
