@@ -167,17 +167,18 @@ def plot_analogy_command(session: Session, a: str, b: str, c: str, expected: str
 @click.option("--measure", type=click.Choice(["dot", "projection", "cosine"]), default="dot", show_default=True,
               help="dot: raw dot product (as embedspace probe); projection: length along the unit direction; cosine.")
 @click.option("--title", default=None, help="The picture's title.")
+@strict_option
 @out_option
 @space_options
 def plot_probe_command(session: Session, words: tuple[str, ...], direction: str, pairs_file: str | None,
-                       names: tuple[str, str], measure: str, title: str | None, out: Path,
+                       names: tuple[str, str], measure: str, title: str | None, strict: bool, out: Path,
                        space: SpaceRequest) -> None:
     """Bars of WORDS sorted by their score along a direction (highest at the top); or, with --pairs, every pair.
 
     The scores are those of ``embedspace probe`` (same direction, same measure). With --pairs each
     pair is one row, its two words joined by a line (red where the first word scores lower); the
-    pairs the direction was built from come first, marked, then the held-out ones. Pairs with a
-    word the space lacks are named on stderr.
+    pairs the direction was built from come first, marked, then the held-out ones. Words and pairs
+    the space lacks are left out and named on stderr (--strict: fail instead).
 
     Example:
 
@@ -192,7 +193,7 @@ def plot_probe_command(session: Session, words: tuple[str, ...], direction: str,
     if not words and pairs_file is None:
         raise click.UsageError("give WORDS to score, or --pairs FILE")
     opened = open_space(session, space)
-    words = list(dict.fromkeys(words))
+    words = known_words(opened, list(dict.fromkeys(words)), strict)  # a missing word is left out, with a note
     found = direction_from_expression(opened, direction)
     scores = score(opened, found, words, measure)  # [N]
     measure_label = {"dot": "dot product with", "projection": "projection onto", "cosine": "cosine with"}[measure]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from runtime.errors import shorten
 from transformer.errors import InvalidInput
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,8 @@ class WordPiece:
             if not after.startswith("##"):  # the match ends where a word ends
                 return list(range(start, start + n))
         words = dict.fromkeys(text[a:b].lower() for (a, b), w in zip(enc.offsets, enc.word_ids) if w is not None)
-        raise InvalidInput(f"{word!r} is not a word of the text {text!r} (its words: {', '.join(words)})")
+        raise InvalidInput(f"{shorten(word)!r} is not a word of the text {shorten(text)!r} "
+                           f"(its words: {shorten(', '.join(words), 200)})")
 
     def id_to_token(self, token_id: int) -> str:
         """The piece with id ``token_id``."""

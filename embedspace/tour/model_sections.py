@@ -145,12 +145,25 @@ def section_temperature(tour: Tour, section: Section) -> str:
     return f"after '{PROMPT}': {top['token']} ({top['probability']:.2f} at T = {TEMPERATURES[0]:g})"
 
 
+def param_cell(cfg, group: str, count: int) -> str:
+    """A parameter count as a table cell; a W_U that is not a matrix of its own says why it counts 0.
+
+    Examples
+    --------
+    >>> param_cell(PRESETS["minilm"], "W_U", 0), param_cell(PRESETS["gpt2"], "W_U", 0)
+    ('none (no LM head)', 'tied to W_E')
+    """
+    if group == "W_U" and not count:
+        return "tied to W_E" if cfg.lm_head else "none (no LM head)"
+    return f"{count:,}"
+
+
 def section_parameters(tour: Tour, section: Section) -> str:
     """GPT-3's parameter tally beside our two models."""
     names = [n for n in ("gpt3", "gpt2", "minilm", "mini") if n in PRESETS]
     counts = {n: count_params(PRESETS[n]) for n in names}
     groups = list(counts[names[0]])
-    rows = [[group] + [f"{counts[n][group]:,}" for n in names] for group in groups]
+    rows = [[group] + [param_cell(PRESETS[n], group, counts[n][group]) for n in names] for group in groups]
     section.add(Table(["parameters"] + names, rows))
     gpt3 = counts.get("gpt3")
     if gpt3 is None:

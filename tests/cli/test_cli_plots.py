@@ -103,6 +103,20 @@ def test_plot_leaves_out_missing_words_with_one_note(space_dir, tmp_path):
     assert [line.split(",")[0] for line in csv.read_text().splitlines()[1:]] == ["king", "queen", "man", "woman"]
 
 
+def test_plot_probe_leaves_out_missing_words_unless_strict(space_dir, tmp_path):
+    page = tmp_path / "probe.html"
+    result = run("plot-probe", "--direction", "queen - king", "man", "zzz", "woman", "--space", space_dir,
+                 "--out", page)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == ["note: 1 of 3 words left out, not in space 'tiny': zzz (--strict fails instead)"]
+    text = page.read_text()
+    assert "woman" in text and "zzz" not in text
+    strict = run("plot-probe", "--direction", "queen - king", "man", "zzz", "--space", space_dir,
+                 "--out", tmp_path / "strict.png", "--strict")
+    assert_user_error(strict, "'zzz' is not in the vocabulary")
+    assert not (tmp_path / "strict.png").exists()
+
+
 @pytest.mark.parametrize("args, fragment", [
     pytest.param(["king", "queen", "man", "--out", "x.gif"], ".png, .svg or .pdf"),
     pytest.param(["king", "queen", "--method", "tsne", "--out", "x.png"], "at least 4 words"),
