@@ -138,5 +138,7 @@ def describe_mini() -> SpaceInfo:
         return SpaceInfo("mini", False, reason=f"{folder} has no mini model (rebuild: python data/train_mini.py)")
     words = sum(map(is_word, (folder / VOCAB_FILE).read_text(encoding="utf-8").splitlines()))
     dims = json.loads((folder / "config.json").read_text())["n_embd"]
-    return SpaceInfo("mini", True, size=words, dims=dims, origin=f"our mini GPT's W_E ({folder})")
+    removed = default_remove_top(dims)
+    note = f"; top {removed} directions removed by default (all-but-the-top)" if removed else ""
+    return SpaceInfo("mini", True, size=words, dims=dims, origin=f"our mini GPT's W_E ({folder}){note}")
 
