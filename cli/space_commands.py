@@ -101,14 +101,16 @@ def neighbors_command(session: Session, words: tuple[str, ...], space: SpaceRequ
         embedspace neighbors tower king --space minilm --topn 5
         embedspace neighbors sushi "new york" --no-inflections
     """
-    from embedspace.analysis.inflections import inflection_filter
-
     opened = open_space(session, space)
     echo_lookup_notes(opened, words)
     rows = []
     for word in words:
         key = opened.resolve(word)
-        keep = inflection_filter([key]) if no_inflections else None
+        keep = None
+        if no_inflections:
+            from embedspace.analysis.inflections import inflection_filter
+
+            keep = inflection_filter([key])
         found = opened.similar_by_vector(opened[key], topn=topn, exclude=[key], keep=keep)
         rows += [{"word": word, "rank": rank, "neighbor": neighbour, "cosine": round(score, 6)}
                  for rank, (neighbour, score) in enumerate(found, 1)]
