@@ -99,3 +99,11 @@ def test_minilm_can_read_any_word_and_minilm_we_holds_its_whole_words(minilm_fol
     assert shipped.spaces_holding("sushi")[0] == "minilm" and "minilm-we" not in shipped.spaces_holding("sushi")
     assert {"minilm", "minilm-we"} <= set(shipped.spaces_holding("Mussolini"))
     assert shipped.spaces_holding("☃") == []
+
+
+@pytest.mark.minilm
+def test_limit_keeps_the_most_frequent_words_of_both_minilm_spaces(minilm_folder):
+    first = load_space("minilm-we", limit=100).index_to_key
+    assert all(len(key) > 1 for key in first) and first[:5] == ["the", "of", "and", "in", "to"]
+    every = load_space("minilm-we").index_to_key
+    assert len(every[-1]) == 1 and sum(len(key) == 1 for key in every[-779:]) == 779  # the single letters last
