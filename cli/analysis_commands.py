@@ -135,9 +135,7 @@ def similarity_command(session: Session, first: str, second: str, space: SpaceRe
     """
     from embedspace.analysis.arithmetic import similarity
 
-    opened = open_space(session, space)
-    echo_lookup_notes(opened, [first, second])
-    score = similarity(opened, first, second)
+    score = similarity(open_space(session, space), first, second)
     if as_json:
         echo_json([{"key": first, "other": second, "score": round(score, 6)}])
         return
@@ -160,9 +158,7 @@ def odd_one_out_command(session: Session, words: tuple[str, ...], space: SpaceRe
     """
     from embedspace.analysis.arithmetic import rank_by_centrality
 
-    opened = open_space(session, space)
-    echo_lookup_notes(opened, words)
-    ranked = rank_by_centrality(opened, list(words))
+    ranked = rank_by_centrality(open_space(session, space), list(words))
     if as_json:
         echo_json([{"key": k, "score": round(s, 6), "odd": i == len(ranked) - 1} for i, (k, s) in enumerate(ranked)])
         return
