@@ -8,7 +8,9 @@ import click
 from cli.common import (
     SpaceRequest,
     echo_json,
+    echo_lookup_notes,
     echo_table,
+    inflections_option,
     json_option,
     open_space,
     pass_session,
@@ -48,23 +50,29 @@ def echo_answers(answers: list[tuple[str, float]], as_json: bool, score_name: st
 @topn_option
 @restrict_option
 @keep_inputs_option
+@inflections_option
 @json_option
 def calc_command(session: Session, expression: str, space: SpaceRequest, topn: int,
-                 restrict_vocab: int | None, keep_inputs: bool, as_json: bool) -> None:
+                 restrict_vocab: int | None, keep_inputs: bool, no_inflections: bool, as_json: bool) -> None:
     """The keys nearest to an EXPRESSION of keys joined by + and -.
 
     The expression's vector is the weighted mean of its keys' unit vectors (as gensim's
     most_similar computes it); its neighbours leave the input keys out unless --keep-inputs.
     Weights: 0.5*king; keys with spaces or + - * are quoted: '"new york" - city'.
+    Keys are found as typed, then in lower case; on minilm any word the model can read works.
 
     Example:
 
     \b
         embedspace calc "king - man + woman" --space minilm --topn 5
+        embedspace calc "Germany - Japan + sushi" --no-inflections
     """
-    from embedspace.analysis.arithmetic import calc
+    from embedspace.analysis.arithmetic import calc, parse_expression
 
-    answers = calc(open_space(session, space), expression, topn, restrict_vocab, exclude_inputs=not keep_inputs)
+    opened = open_space(session, space)
+    echo_lookup_notes(opened, [t.key for t in parse_expression(expression)])
+    answers = calc(opened, expression, topn, restrict_vocab, exclude_inputs=not keep_inputs,
+                   skip_inflections=no_inflections)
     echo_answers(answers, as_json)
 
 
@@ -79,10 +87,11 @@ def calc_command(session: Session, expression: str, space: SpaceRequest, topn: i
 @topn_option
 @restrict_option
 @keep_inputs_option
+@inflections_option
 @json_option
 def analogy_command(session: Session, words: tuple[str, ...], positive: tuple[str, ...],
                     negative: tuple[str, ...], method: str, space: SpaceRequest, topn: int,
-                    restrict_vocab: int | None, keep_inputs: bool, as_json: bool) -> None:
+                    restrict_vocab: int | None, keep_inputs: bool, no_inflections: bool, as_json: bool) -> None:
     """Solve an analogy: WORDS are B A C, read "A is to B as C is to ?" (the answer is near B - A + C).
 
     So `analogy king man woman` asks "man is to king as woman is to ?". Or name the terms:
@@ -106,8 +115,10 @@ def analogy_command(session: Session, words: tuple[str, ...], positive: tuple[st
     if not positive:
         raise click.UsageError("give three words B A C (king man woman), or at least one --positive")
     solve = most_similar if method == "add" else most_similar_cosmul
-    answers = solve(open_space(session, space), list(positive), list(negative), topn=topn, restrict_vocab=restrict_vocab,
-                    exclude_inputs=not keep_inputs)
+    opened = open_space(session, space)
+    echo_lookup_notes(opened, [*positive, *negative])
+    answers = solve(opened, list(positive), list(negative), topn=topn, restrict_vocab=restrict_vocab,
+                    exclude_inputs=not keep_inputs, skip_inflections=no_inflections)
     echo_answers(answers, as_json, "cosine" if method == "add" else "3cosmul")
 
 

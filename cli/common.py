@@ -34,6 +34,7 @@ class FriendlyGroup(click.Group):
         except CLICK_HANDLED:
             raise
         except USER_ERRORS as error:
+            error = with_other_spaces(error)
             raise click.ClickException(one_line(str(error) or type(error).__name__)) from None
         except Exception as error:  # noqa: BLE001 - anything else is a bug, reported as one
             raise InternalError(error, ctx.params.get("verbose", 0)) from None
@@ -53,6 +54,17 @@ class InternalError(click.ClickException):
         else:
             click.echo(f"embedspace: internal error (this is a bug): {self.message}; "
                        "run with -v for the traceback", err=True)
+
+
+def with_other_spaces(error: BaseException) -> BaseException:
+    """An unknown word's error naming the shipped spaces that hold the word (read from their word files)."""
+    from embedspace.errors import NotACandidate, UnknownKeyError
+
+    if not isinstance(error, UnknownKeyError) or isinstance(error, NotACandidate) or not error.space:
+        return error
+    from embedspace.io.shipped import spaces_holding
+
+    return error.found_in(spaces_holding(error.key))
 
 
 def one_line(message: object) -> str:
@@ -89,7 +101,8 @@ class LoadOptions:
     limit: int | None = None  # only the first N keys
     format: str | None = None  # a file's format (None: detected)
     trust_pickle: bool = False  # allow gensim pickles
-    keep_all_tokens: bool = False  # minilm: word pieces and specials too
+    keep_all_tokens: bool = False  # minilm-we: word pieces and specials too
+    remove_top: int | None = None  # all-but-the-top directions removed (None: the space's default)
 
     def as_kwargs(self) -> dict:
         """The fields as keyword arguments of ``load_space`` / ``Session.space``."""
@@ -105,23 +118,29 @@ class SpaceRequest:
 
 
 def load_options(command):
-    """``--limit``, ``--format``, ``--trust-pickle``, ``--all-tokens``: the command gets them as ``load`` (LoadOptions)."""
+    """``--limit``, ``--format``, ``--trust-pickle``, ``--all-tokens``, ``--remove-top``: given as ``load`` (LoadOptions)."""
     from embedspace.io.formats import FORMATS
 
     @functools.wraps(command)
-    def with_load_options(*args, limit, format, trust_pickle, keep_all_tokens, **kwargs):
-        load = LoadOptions(limit=limit, format=format, trust_pickle=trust_pickle, keep_all_tokens=keep_all_tokens)
+    def with_load_options(*args, limit, format, trust_pickle, keep_all_tokens, remove_top, **kwargs):
+        load = LoadOptions(limit=limit, format=format, trust_pickle=trust_pickle, keep_all_tokens=keep_all_tokens,
+                           remove_top=remove_top)
         return command(*args, load=load, **kwargs)
 
     options = [
         click.option("--limit", type=click.IntRange(1), default=None, metavar="N",
-                     help="Read only the first N keys (the most frequent)."),
+                     help="Read only the first N keys (the most frequent; for minilm, by the rank in "
+                          "data/wordlists/frequent_words.txt)."),
         click.option("--format", "format", type=click.Choice(FORMATS), default=None,
                      help="The file's format (default: detected from its content)."),
         click.option("--trust-pickle", "trust_pickle", is_flag=True,
                      help="Allow gensim .kv/.model files: they are pickles, which can run code. Only for files you trust."),
         click.option("--all-tokens", "keep_all_tokens", is_flag=True,
-                     help="minilm: keep word pieces (##s), special and non-alphabetic tokens too."),
+                     help="minilm-we: keep word pieces (##s), special and non-alphabetic tokens too."),
+        click.option("--remove-top", "remove_top", type=click.IntRange(0), default=None, metavar="D",
+                     help="Centre the space and remove its top D principal directions before cosines "
+                          "(all-but-the-top). Default: one per 25 dims for mini models (5 for the shipped mini), "
+                          "0 (the raw space) for the others."),
     ]
     for option in reversed(options):
         with_load_options = option(with_load_options)
@@ -139,14 +158,16 @@ def space_options(command):
 
     return click.option(
         "--space", "-s", default=None, metavar="SPACE",
-        help="A space name (minilm, word2vec, mini) or a vector file path. Default: minilm if found, else word2vec.",
+        help="A space name (minilm, word2vec, mini, minilm-we), a vector file or a train-mini model folder. "
+             "Default: minilm if found, else word2vec.",
     )(load_options(with_space))
 
 
 def open_space(session: Session, request: SpaceRequest):
     """The space ``request`` asks for, from ``session`` (the default one is named on stderr).
 
-    Reading a large vector file (not its cache) shows a progress bar on stderr.
+    Reading a large vector file, or building a space's matrix (not its cache), shows a progress bar
+    on stderr; a space post-processed by default (``mini``: all-but-the-top) says so there.
     """
     spec = request.spec
     if spec is None:
@@ -159,18 +180,49 @@ def open_space(session: Session, request: SpaceRequest):
 
         def progress(done: int, total: int) -> None:
             if not bars:
-                bars.append(stack.enter_context(
-                    click.progressbar(length=total, label=f"reading {spec}", file=sys.stderr)))
+                from embedspace.io.loading import find_provider
+
+                label = f"building {spec} (once)" if find_provider(spec, session.registry) else f"reading {spec}"
+                bars.append(stack.enter_context(click.progressbar(length=total, label=label, file=sys.stderr)))
             bars[0].update(done - bars[0].pos)
 
-        return session.space(spec, progress=progress, **request.load.as_kwargs())
+        opened = session.space(spec, progress=progress, **request.load.as_kwargs())
+    if request.load.remove_top is None and opened.postprocessing:
+        click.echo(f"note: {opened.name}: {opened.postprocessing} before cosines, as its raw vectors all point "
+                   "one way; --remove-top 0 for the raw space", err=True)
+    return opened
+
+
+def echo_lookup_notes(space, words) -> None:
+    """One line on stderr for each word not read as typed (a case-folded key, a word read by the model)."""
+    for word in dict.fromkeys(words):
+        note = space.lookup_note(word)
+        if note:
+            click.echo(f"note: {note}", err=True)
+
+
+def inflections_option(command):
+    """``--no-inflections``: leave out answers that merely inflect an input word."""
+    return click.option("--no-inflections", "no_inflections", is_flag=True,
+                        help="Leave out answers that share a stem with an input word (kings for king, germans "
+                             "for germany; the rule: embedspace.analysis.inflections).")(command)
+
+
+def check_model(ctx, param, value: str) -> str:
+    """``minilm``, ``mini`` or a model folder written by train-mini; a usage error otherwise."""
+    from pathlib import Path
+
+    if value in ("minilm", "mini") or Path(value).is_dir():
+        return value
+    raise click.BadParameter(f"{value!r} is neither minilm, mini nor a model folder")
 
 
 def model_choice(command):
-    """``--model``: which transformer (the pretrained MiniLM, or our mini GPT)."""
-    return click.option("--model", "-m", type=click.Choice(["minilm", "mini"]), default="minilm", show_default=True,
+    """``--model``: which transformer (the pretrained MiniLM, our mini GPT, or a model folder of train-mini)."""
+    return click.option("--model", "-m", default="minilm", show_default=True, metavar="MODEL", callback=check_model,
                         help="minilm: pretrained all-MiniLM-L6-v2 (bidirectional, WordPiece); "
-                             "mini: our word-level GPT (causal: only the left context counts).")(command)
+                             "mini: our word-level GPT (causal: only the left context counts); "
+                             "or a model folder written by train-mini.")(command)
 
 
 def topn_option(command):

@@ -11,7 +11,9 @@ from cli.common import (
     LoadOptions,
     SpaceRequest,
     echo_json,
+    echo_lookup_notes,
     echo_table,
+    inflections_option,
     json_option,
     load_options,
     open_space,
@@ -49,25 +51,37 @@ def spaces_command(session: Session, as_json: bool) -> None:
 @space_options
 @json_option
 def info_command(session: Session, space: SpaceRequest, as_json: bool) -> None:
-    """Describe one space: where it comes from, its size, dims, memory and first keys.
+    """Describe one space: where it comes from, its size, dims, memory, first keys, and how alike its vectors are.
+
+    typical_cosine is the mean cosine of random pairs of its frequent words: near 0 for a space
+    with no common direction; near 1 when every vector points one way (then --remove-top helps).
 
     Example:
 
     \b
-        embedspace info --space minilm
+        embedspace info --space mini
     """
+    import dataclasses
+
+    from embedspace.analysis.geometry import typical_cosine
+
     opened = open_space(session, space)
     info = {
         "name": opened.name, "origin": opened.origin, "size": len(opened), "dims": opened.dim,
         "dtype": str(opened.vectors.dtype), "megabytes": round(opened.vectors.nbytes / 2**20, 1),
         "memory_mapped": isinstance(opened.vectors, np.memmap),
         "first_keys": opened.index_to_key[:10],
+        "typical_cosine": round(typical_cosine(opened), 4) if len(opened) > 1 else None,  # needs two words
     }
+    if opened.postprocessing:
+        raw = session.space(space.spec, **dataclasses.replace(space.load, remove_top=0).as_kwargs())
+        info["postprocessing"] = opened.postprocessing
+        info["typical_cosine_raw"] = round(typical_cosine(raw), 4)
     if as_json:
         echo_json(info)
         return
     for field, value in info.items():
-        click.echo(f"{field:<14} {', '.join(value) if isinstance(value, list) else value}")
+        click.echo(f"{field:<18} {', '.join(value) if isinstance(value, list) else value}")
 
 
 @click.command("neighbors")
@@ -75,22 +89,34 @@ def info_command(session: Session, space: SpaceRequest, as_json: bool) -> None:
 @click.argument("words", nargs=-1, required=True)
 @space_options
 @topn_option
+@inflections_option
 @json_option
 def neighbors_command(session: Session, words: tuple[str, ...], space: SpaceRequest, topn: int,
-                      as_json: bool) -> None:
+                      no_inflections: bool, as_json: bool) -> None:
     """The nearest keys of each WORD by cosine similarity, best first.
+
+    A WORD is looked up as typed, then in lower case; on minilm any word or quoted phrase the
+    model can read has a vector, even when it is not one of the candidate answers.
 
     Example:
 
     \b
         embedspace neighbors tower king --space minilm --topn 5
+        embedspace neighbors sushi "new york" --no-inflections
     """
     opened = open_space(session, space)
-    rows = [
-        {"word": word, "rank": rank, "neighbor": key, "cosine": round(score, 6)}
-        for word in words
-        for rank, (key, score) in enumerate(opened.similar_by_vector(opened[word], topn=topn, exclude=[word]), 1)
-    ]
+    echo_lookup_notes(opened, words)
+    rows = []
+    for word in words:
+        key = opened.resolve(word)
+        keep = None
+        if no_inflections:
+            from embedspace.analysis.inflections import inflection_filter
+
+            keep = inflection_filter([key])
+        found = opened.similar_by_vector(opened[key], topn=topn, exclude=[key], keep=keep)
+        rows += [{"word": word, "rank": rank, "neighbor": neighbour, "cosine": round(score, 6)}
+                 for rank, (neighbour, score) in enumerate(found, 1)]
     if as_json:
         echo_json(rows)
         return

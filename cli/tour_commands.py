@@ -25,18 +25,21 @@ def context(sentences, word, model, layers, topn, plot, as_json):
     For every pair of sentences: the cosine between the word's vectors at each layer
     (layer 0 = what enters the first block). For every sentence: the cosine to the word's
     static W_E row, and the nearest W_E words at the chosen layers. A word split into
-    several word pieces is mean-pooled.
+    several word pieces is mean-pooled. --model takes minilm, mini or a train-mini folder.
 
     Example:
 
     \b
         embedspace context "a machine learning model" "a fashion model" --word model --plot drift.png
+        embedspace context "the king is dead" "long live the king" --word king --model mini
     """
     from embedspace.contextual.compare import compare_contexts
     from embedspace.session import Session
 
     with Session() as session:
-        result = compare_contexts(session.encoder(model), sentences, word, layers=layers or None, topn=topn)
+        static = session.space("minilm-we" if model == "minilm" else model, remove_top=0)  # the raw W_E rows
+        result = compare_contexts(session.encoder(model), sentences, word, layers=layers or None, topn=topn,
+                                  space=static)
     if plot:
         save_drift_plot(result, plot)
     if as_json:

@@ -28,26 +28,56 @@ class InvalidInput(EmbedspaceError, ValueError):
 class UnknownKeyError(EmbedspaceError, KeyError):
     """A key (word) is not in the space's vocabulary.
 
-    Subclasses :class:`KeyError` (as gensim does) and names the closest keys.
+    Subclasses :class:`KeyError` (as gensim does) and names the closest keys, or, when other
+    spaces are known to hold the word (``elsewhere``), those spaces instead.
 
     Examples
     --------
     >>> err = UnknownKeyError("kinng", ["king", "queen", "kings"])
     >>> str(err)
     "'kinng' is not in the vocabulary; did you mean: king, kings?"
+    >>> str(UnknownKeyError("mussolini", ["musical"], space="word2vec").found_in(["minilm", "minilm-we"]))
+    "'mussolini' is not in word2vec; it is in minilm, minilm-we (--space minilm)"
     """
 
-    def __init__(self, key: str, vocabulary: Iterable[str] = (), space: str | None = None):
+    def __init__(self, key: str, vocabulary: Iterable[str] = (), space: str | None = None,
+                 elsewhere: Iterable[str] = ()):
         self.key = key
-        self.suggestions = suggest_keys(key, vocabulary)
-        where = f" of space {space!r}" if space else ""
-        message = f"{key!r} is not in the vocabulary{where}"
-        if self.suggestions:
-            message += "; did you mean: " + ", ".join(self.suggestions) + "?"
+        self.space = space
+        self.elsewhere = list(elsewhere)
+        self.suggestions = [] if self.elsewhere else suggest_keys(key, vocabulary)
+        if self.elsewhere:
+            message = (f"{key!r} is not in {space or 'this space'}; it is in {', '.join(self.elsewhere)} "
+                       f"(--space {self.elsewhere[0]})")
+        else:
+            where = f" of space {space!r}" if space else ""
+            message = f"{key!r} is not in the vocabulary{where}"
+            if self.suggestions:
+                message += "; did you mean: " + ", ".join(self.suggestions) + "?"
         super().__init__(message)
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return self.args[0]
+
+    def found_in(self, spaces: Iterable[str]) -> UnknownKeyError:
+        """The same error saying which other ``spaces`` hold the word (itself when there are none)."""
+        spaces = [name for name in spaces if name != self.space]
+        return UnknownKeyError(self.key, (), self.space, spaces) if spaces else self
+
+
+class NotACandidate(UnknownKeyError):
+    """A word an open-vocabulary space gives a vector to, but which is not one of its rows (never an answer).
+
+    Examples
+    --------
+    >>> str(NotACandidate("sushi", "minilm", 30078))
+    "'sushi' is not one of the 30,078 candidate words of space 'minilm': it has a vector, but no row"
+    """
+
+    def __init__(self, key: str, space: str, candidates: int):
+        self.key, self.space, self.elsewhere, self.suggestions = key, space, [], []
+        KeyError.__init__(self, f"{key!r} is not one of the {candidates:,} candidate words of space {space!r}: "
+                                "it has a vector, but no row")
 
 
 class FormatError(EmbedspaceError, ValueError):

@@ -16,7 +16,7 @@ vocabulary index. This module imports nothing of :mod:`embedspace.space`, which 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 EXAMPLE = "king - man + woman"
 METHODS = ("add", "mul")
 COSMUL_EPSILON = 1e-6  # gensim's (and Levy & Goldberg's) guard against a zero denominator
+KEEP_MARGIN = 20  # with a keep filter, rank this many more keys than asked for before looking further
 
 
 @dataclass(frozen=True)
@@ -164,10 +165,12 @@ def cosmul_scores(space: Space, terms: Sequence[Term], restrict_vocab: int | Non
     return cosmul(cosines[: len(positive)], cosines[len(positive):])  # [R]
 
 
-def best_keys(space: Space, scores: np.ndarray, excluded: Iterable[str], topn: int) -> list[tuple[str, float]]:
+def best_keys(space: Space, scores: np.ndarray, excluded: Iterable[str], topn: int,
+              keep: Callable[[str], bool] | None = None) -> list[tuple[str, float]]:
     """The ``topn`` best ``(key, score)`` of ``scores`` [R] (modified in place), leaving out the keys ``excluded``.
 
-    Ties keep vocabulary order; keys not in the space are ignored.
+    Ties keep vocabulary order; keys not in the space are ignored. With ``keep``, only keys for
+    which ``keep(key)`` is true are answers (the next best take the place of the others).
 
     Examples
     --------
@@ -175,26 +178,44 @@ def best_keys(space: Space, scores: np.ndarray, excluded: Iterable[str], topn: i
     >>> space = Space(["a", "b", "c"], np.eye(3, dtype=np.float32))
     >>> best_keys(space, np.array([0.5, 0.9, 0.5], dtype=np.float32), ["b", "zz"], topn=2)
     [('a', 0.5), ('c', 0.5)]
+    >>> best_keys(space, np.array([0.5, 0.9, 0.25], dtype=np.float32), [], topn=2, keep=lambda key: key != "b")
+    [('a', 0.5), ('c', 0.25)]
     """
     rows = [space.key_to_index[key] for key in excluded if key in space.key_to_index]
     scores[[i for i in rows if i < scores.shape[0]]] = -np.inf
-    return [(space.index_to_key[i], float(scores[i])) for i in top_k(scores, topn) if np.isfinite(scores[i])]
+    k = topn if keep is None else topn + KEEP_MARGIN
+    while True:
+        found = [(space.index_to_key[i], float(scores[i])) for i in top_k(scores, k) if np.isfinite(scores[i])]
+        kept = found if keep is None else [(key, score) for key, score in found if keep(key)]
+        if len(kept) >= topn or len(found) < k:
+            return kept[: max(topn, 0)]
+        k *= 4  # many keys were left out: look further down the ranking
+
+
+def resolved(space: Space, terms: Sequence[Term]) -> list[Term]:
+    """``terms`` with each typed key replaced by the key it stands for (:meth:`Space.resolve`: case folding)."""
+    return [Term(space.resolve(t.key), t.weight) if isinstance(t.key, str) else t for t in terms]
 
 
 def nearest(space: Space, terms: Sequence[Term], topn: int = 10, method: str = "add",
-            restrict_vocab: int | None = None, exclude_inputs: bool = True) -> list[tuple[str, float]]:
-    """The ``topn`` keys that best answer the query of ``terms`` (see :func:`most_similar`)."""
+            restrict_vocab: int | None = None, exclude_inputs: bool = True,
+            keep: Callable[[str], bool] | None = None) -> list[tuple[str, float]]:
+    """The ``topn`` keys that best answer the query of ``terms`` (see :func:`most_similar`).
+
+    ``keep(key)`` false leaves a key out of the answers (see :func:`best_keys`).
+    """
+    terms = resolved(space, terms)
     if check_method(method) == "add":
         scores = space.cosine_scores(query_vector(space, terms), restrict_vocab)  # [D] -> [R]
     else:
         scores = cosmul_scores(space, terms, restrict_vocab)  # [R]
     inputs = [t.key for t in terms if isinstance(t.key, str)] if exclude_inputs else []
-    return best_keys(space, scores, inputs, topn)
+    return best_keys(space, scores, inputs, topn, keep)
 
 
 def most_similar(space: Space, positive: Iterable = (), negative: Iterable = (), topn: int = 10,
                  method: str = "add", restrict_vocab: int | None = None,
-                 exclude_inputs: bool = True) -> list[tuple[str, float]]:
+                 exclude_inputs: bool = True, keep: Callable[[str], bool] | None = None) -> list[tuple[str, float]]:
     """The keys that best answer ``positive`` minus ``negative``: :meth:`Space.most_similar` with ``exclude_inputs``.
 
     Examples
@@ -207,4 +228,4 @@ def most_similar(space: Space, positive: Iterable = (), negative: Iterable = (),
     >>> [(k, round(s, 3)) for k, s in most_similar(space, ["king", "woman"], ["man"], topn=1, method="mul")]
     [('queen', 1.28)]
     """
-    return nearest(space, as_terms(positive, negative), topn, method, restrict_vocab, exclude_inputs)
+    return nearest(space, as_terms(positive, negative), topn, method, restrict_vocab, exclude_inputs, keep)

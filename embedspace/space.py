@@ -98,6 +98,13 @@ class Space:
         Where the space came from (a path, ``"minilm"``, ...), shown by ``embedspace info``.
     name : str, optional
         A short name (``"word2vec"``, ``"minilm"``); defaults to ``origin``.
+    unique_keys : bool
+        The caller vouches that the keys are distinct, so ``key_to_index`` is built on first use.
+    cased : bool, optional
+        Whether keys that differ only in case are different words. A typed word is looked up as
+        it is, then lower-cased (:meth:`resolve`); on a cased space that second step earns a note
+        (:meth:`lookup_note`). Default: cased when some key has an upper-case letter (looked at
+        once, when first needed).
 
     Examples
     --------
@@ -110,10 +117,12 @@ class Space:
     (2, 3)
     >>> [(key, round(score, 3)) for key, score in space.similar_by_vector(space["queen"] + 0.2, topn=2)]
     [('queen', 0.992), ('king', 0.09)]
+    >>> space.resolve("Queen"), space["KING"]  # typed words are found in lower case too
+    ('queen', array([2., 0., 0.], dtype=float32))
     """
 
     def __init__(self, index_to_key: Sequence[str], vectors: np.ndarray, origin: str = "", name: str | None = None,
-                 unique_keys: bool = False):
+                 unique_keys: bool = False, cased: bool | None = None):
         vectors = vectors if vectors.dtype == np.float32 else np.asarray(vectors, dtype=np.float32)
         if vectors.ndim != 2:
             raise InvalidInput(f"vectors must be 2-D [V, D], got shape {vectors.shape}")
@@ -126,6 +135,8 @@ class Space:
         self.vectors = read_only(vectors)
         self.origin = origin
         self.name = name or origin
+        self._cased = cased
+        self.postprocessing = ""  # what was done to the vectors after loading (see :meth:`mapped`)
         self._norms: np.ndarray | None = None
         self._inverse: np.ndarray | None = None
         self._unit: np.ndarray | None = None
@@ -142,6 +153,11 @@ class Space:
         return len(self.index_to_key)
 
     def __contains__(self, key: object) -> bool:
+        """Whether ``key`` itself is a key, as in gensim (no case folding; ``space[key]`` also tries lower case)."""
+        return key in self.key_to_index
+
+    def has_index_for(self, key: str) -> bool:
+        """Whether ``key`` itself is a row of the space (gensim's ``has_index_for``)."""
         return key in self.key_to_index
 
     @property
@@ -152,12 +168,48 @@ class Space:
     def __repr__(self) -> str:
         return f"Space({self.name!r}, {len(self)} keys x {self.dim} dims)"
 
+    @property
+    def cased(self) -> bool:
+        """Whether case tells keys apart (see the ``cased`` parameter); settable by the space's loader."""
+        if self._cased is None:
+            self._cased = any(key != key.lower() for key in self.index_to_key)
+        return self._cased
+
+    @cased.setter
+    def cased(self, value: bool) -> None:
+        self._cased = bool(value)
+
+    def find(self, word: str) -> str | None:
+        """The key a typed ``word`` stands for (the word itself if it is a key, else its lower-case form), or None."""
+        if word in self.key_to_index:
+            return word
+        folded = word.lower()
+        return folded if folded in self.key_to_index else None
+
+    def resolve(self, word: str) -> str:
+        """:meth:`find`, raising :class:`UnknownKeyError` (naming up to 5 close keys) where it gives None."""
+        key = self.find(word)
+        if key is None:
+            raise UnknownKeyError(word, self.index_to_key, self.name)
+        return key
+
+    def lookup_note(self, word: str) -> str | None:
+        """A line telling the user how ``word`` was read, when it was not read as typed; else None.
+
+        Examples
+        --------
+        >>> space = Space(["Paris", "paris", "rome"], np.eye(3), name="cities")
+        >>> space.lookup_note("Rome"), space.lookup_note("Paris")
+        ("'Rome' is not in space 'cities'; using 'rome'", None)
+        """
+        key = self.resolve(word)
+        if key != word and self.cased:
+            return f"{word!r} is not in space {self.name!r}; using {key!r}"
+        return None
+
     def get_index(self, key: str) -> int:
-        """Row of ``key``; raises :class:`UnknownKeyError` naming it and up to 5 close keys."""
-        try:
-            return self.key_to_index[key]
-        except KeyError:
-            raise UnknownKeyError(key, self.index_to_key, self.name) from None
+        """Row of ``key`` (or of its lower-case form, see :meth:`resolve`); raises :class:`UnknownKeyError`."""
+        return self.key_to_index[self.resolve(key)]
 
     def indices(self, keys: Iterable[str]) -> np.ndarray:
         """Rows of ``keys`` as an int64 array [n]; the first unknown key raises."""
@@ -247,12 +299,13 @@ class Space:
         return scores
 
     def similar_by_vector(self, vector: np.ndarray, topn: int = 10, exclude: Iterable[str] = (),
-                          restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+                          restrict_vocab: int | None = None, keep=None) -> list[tuple[str, float]]:
         """The ``topn`` keys most cosine-similar to ``vector``, best first, as ``(key, score)``.
 
-        Keys in ``exclude`` are left out; ties keep vocabulary (frequency) order.
+        Keys in ``exclude``, and those for which ``keep(key)`` is false, are left out; ties keep
+        vocabulary (frequency) order.
         """
-        return queries.best_keys(self, self.cosine_scores(vector, restrict_vocab), exclude, topn)
+        return queries.best_keys(self, self.cosine_scores(vector, restrict_vocab), exclude, topn, keep)
 
     def most_similar(self, positive=(), negative=(), topn: int = 10, method: str = "add",
                      restrict_vocab: int | None = None) -> list[tuple[str, float]]:
@@ -296,6 +349,34 @@ class Space:
         [('queen', 1.28)]
         """
         return queries.most_similar(self, positive, negative, topn, method, restrict_vocab)
+
+    # -- derived spaces -----------------------------------------------------------------------
+    def derive(self, index_to_key: Sequence[str], vectors: np.ndarray, origin: str | None = None) -> Space:
+        """A space like this one (name, case rule, kind) over other rows: distinct keys, [n, D'] vectors."""
+        derived = Space(index_to_key, vectors, origin=self.origin if origin is None else origin, name=self.name,
+                        unique_keys=True, cased=self._cased)
+        derived.postprocessing = self.postprocessing
+        return derived
+
+    def mapped(self, transform, note: str) -> Space:
+        """This space with ``transform`` ([n, D] -> [n, D] float32) applied to every row, chunk by chunk.
+
+        ``note`` says what was done; it is kept as :attr:`postprocessing` and added to the origin.
+
+        Examples
+        --------
+        >>> space = Space(["a", "b"], np.array([[1, 2], [3, 4]], dtype=np.float32))
+        >>> doubled = space.mapped(lambda rows: 2 * rows, "doubled")
+        >>> doubled["b"], doubled.postprocessing
+        (array([6., 8.], dtype=float32), 'doubled')
+        """
+        out = np.empty(self.vectors.shape, dtype=np.float32)
+        step = chunk_rows(self.dim)
+        for start in range(0, len(self), step):
+            out[start : start + step] = transform(np.asarray(self.vectors[start : start + step]))  # [n, D]
+        derived = self.derive(self.index_to_key, out, origin=f"{self.origin}; {note}")
+        derived.postprocessing = f"{self.postprocessing}; {note}" if self.postprocessing else note
+        return derived
 
     # -- gensim interop -----------------------------------------------------------------------
     @classmethod

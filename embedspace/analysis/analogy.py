@@ -83,13 +83,14 @@ def analogy(space: Space, a: str, b: str, c: str, method: str = "add", topn: int
 
 
 def most_similar_cosmul(space: Space, positive: Iterable = (), negative: Iterable = (), topn: int = 10,
-                        restrict_vocab: int | None = None,
-                        exclude_inputs: bool = True) -> list[tuple[str, float]]:
+                        restrict_vocab: int | None = None, exclude_inputs: bool = True,
+                        skip_inflections: bool = False) -> list[tuple[str, float]]:
     """The keys maximising the 3CosMul objective: gensim's ``most_similar_cosmul``.
 
     ``score(w) = prod_p (1 + cos(w, p)) / 2  /  (prod_n (1 + cos(w, n)) / 2 + 1e-6)``: the
     ``method="mul"`` of :meth:`embedspace.space.Space.most_similar`, with ``exclude_inputs``.
-    Unlike gensim, ``restrict_vocab`` is honoured (gensim's cosmul ignores it).
+    Unlike gensim, ``restrict_vocab`` is honoured (gensim's cosmul ignores it). ``skip_inflections``
+    leaves out answers that inflect an input key (:mod:`embedspace.analysis.inflections`).
 
     Raises
     ------
@@ -103,7 +104,12 @@ def most_similar_cosmul(space: Space, positive: Iterable = (), negative: Iterabl
     >>> [k for k, _ in most_similar_cosmul(space, ["king", "woman"], ["man"], topn=2)]
     ['queen']
     """
-    return queries.most_similar(space, positive, negative, topn, "mul", restrict_vocab, exclude_inputs)
+    keep = None
+    if skip_inflections:
+        from embedspace.analysis.inflections import inflection_filter
+
+        keep = inflection_filter([t.key for t in queries.as_terms(positive, negative) if isinstance(t.key, str)])
+    return queries.most_similar(space, positive, negative, topn, "mul", restrict_vocab, exclude_inputs, keep)
 
 
 def scores_at(space: Space, positive: np.ndarray, negative: np.ndarray, method: str,

@@ -107,26 +107,44 @@ def read_term(tokens: list[tuple[str, str]], position: int, text: str) -> tuple[
 
 
 def calc(space: Space, expression: str, topn: int = 10, restrict_vocab: int | None = None,
-         exclude_inputs: bool = True) -> list[tuple[str, float]]:
+         exclude_inputs: bool = True, skip_inflections: bool = False) -> list[tuple[str, float]]:
     """The keys nearest to a text expression such as ``"king - man + woman"``.
+
+    Typed keys are found as typed, then in lower case (:meth:`Space.resolve`). With
+    ``skip_inflections``, answers sharing a stem with an input key (``kings`` for ``king``) are left
+    out (:mod:`embedspace.analysis.inflections`).
 
     Examples
     --------
-    >>> space = Space(["king", "man", "woman", "queen"],
-    ...               np.array([[1, 1, 0], [1, 0, 0], [0, 0, 1], [0, 1, 1]], dtype=np.float32))
-    >>> [k for k, _ in calc(space, "king - man + woman", topn=2)]
+    >>> space = Space(["king", "man", "woman", "queen", "kings"],
+    ...               np.array([[1, 1, 0], [1, 0, 0], [0, 0, 1], [0, 1, 1], [-0.1, 1, 1]], dtype=np.float32))
+    >>> [k for k, _ in calc(space, "King - man + Woman", topn=2)]
+    ['kings', 'queen']
+    >>> [k for k, _ in calc(space, "king - man + woman", topn=2, skip_inflections=True)]
     ['queen']
-    >>> [k for k, _ in calc(space, "king - man + woman", topn=2, exclude_inputs=False)]
-    ['queen', 'woman']
+    >>> [k for k, _ in calc(space, "king - man + woman", topn=3, exclude_inputs=False)]
+    ['kings', 'queen', 'woman']
     """
-    return nearest(space, parse_expression(expression), topn, "add", restrict_vocab, exclude_inputs)
+    terms = parse_expression(expression)
+    return nearest(space, terms, topn, "add", restrict_vocab, exclude_inputs, inflections_of(terms, skip_inflections))
+
+
+def inflections_of(terms: Sequence[Term], skip: bool):
+    """The ``keep`` filter that leaves out the inflections of the terms' keys, or None when not ``skip``."""
+    if not skip:
+        return None
+    from embedspace.analysis.inflections import inflection_filter
+
+    return inflection_filter([t.key for t in terms if isinstance(t.key, str)])
 
 
 def most_similar(space: Space, positive: Iterable = (), negative: Iterable = (), topn: int = 10,
-                 restrict_vocab: int | None = None, exclude_inputs: bool = True) -> list[tuple[str, float]]:
+                 restrict_vocab: int | None = None, exclude_inputs: bool = True,
+                 skip_inflections: bool = False) -> list[tuple[str, float]]:
     """The keys closest (by cosine) to the mean of ``positive`` minus ``negative``: :meth:`Space.most_similar`.
 
-    ``exclude_inputs=False`` keeps the input keys among the answers (gensim always leaves them out).
+    ``exclude_inputs=False`` keeps the input keys among the answers (gensim always leaves them out);
+    ``skip_inflections`` leaves out the answers that inflect an input key (see :func:`calc`).
 
     Examples
     --------
@@ -135,7 +153,8 @@ def most_similar(space: Space, positive: Iterable = (), negative: Iterable = (),
     >>> [(k, round(s, 3)) for k, s in most_similar(space, ["king", "woman"], ["man"], topn=1)]
     [('queen', 0.959)]
     """
-    return queries.most_similar(space, positive, negative, topn, "add", restrict_vocab, exclude_inputs)
+    keep = inflections_of(as_terms(positive, negative), skip_inflections)
+    return queries.most_similar(space, positive, negative, topn, "add", restrict_vocab, exclude_inputs, keep)
 
 
 class Expression:
@@ -160,9 +179,8 @@ class Expression:
 
     @classmethod
     def of(cls, space: Space, key: str) -> Expression:
-        """The expression of one key (checked against the space)."""
-        space.get_index(key)
-        return cls(space, [Term(key)], key)
+        """The expression of one key (checked against the space: found as typed, then in lower case)."""
+        return cls(space, [Term(space.resolve(key))], key)
 
     def _combine(self, other: Expression, sign: float, op: str) -> Expression:
         if not isinstance(other, Expression):

@@ -261,7 +261,8 @@ def _text_list(texts: Sequence[str]) -> list[str]:
 
 
 def load_encoder(name: str = "minilm") -> Encoder:
-    """The encoder called ``name``: ``"minilm"`` (pretrained all-MiniLM-L6-v2) or ``"mini"`` (our GPT).
+    """The encoder called ``name``: ``"minilm"`` (pretrained all-MiniLM-L6-v2), ``"mini"`` (our GPT),
+    or the path of a model folder written by ``train-mini`` (a mini GPT of one's own).
 
     Loaded anew on every call (the MiniLM checkpoint checksum-verified first): the caller keeps it,
     or asks an :class:`embedspace.session.Session`, and closes it when done (:meth:`Encoder.close`).
@@ -269,13 +270,21 @@ def load_encoder(name: str = "minilm") -> Encoder:
     Raises
     ------
     EmbedspaceError
-        For an unknown name; ``ModelNotFound`` (a FileNotFoundError) when the weights are missing.
+        For a name that is neither a model nor a folder; ``ModelNotFound`` / ``MissingFile`` (both
+        FileNotFoundErrors) when the weights are missing.
     """
+    from pathlib import Path
+
     from runtime.memory import keep_freed_memory
 
-    if name not in ENCODERS:
-        raise EmbedspaceError(f"unknown model {name!r}: use one of {', '.join(ENCODERS)}")
+    if name not in ENCODERS and not Path(name).is_dir():
+        raise EmbedspaceError(f"unknown model {name!r}: use one of {', '.join(ENCODERS)}, or a model folder "
+                              "written by train-mini")
     keep_freed_memory()  # each batch allocates and frees the same large arrays: reuse them, no page faults
+    if name not in ENCODERS:
+        encoder = mini_encoder(name)
+        encoder.name = str(name)  # its static space is the folder's own W_E (load_space of the folder)
+        return encoder
     if name == "minilm":
         from transformer.minilm_files import find_minilm_dir
         from transformer.pretrained import load_minilm

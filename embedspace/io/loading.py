@@ -6,6 +6,8 @@ A *spec* is a registered name (``minilm``, ``word2vec``, ``mini``, a plugin's; s
 - a word2vec ``.bin`` / ``.txt``, GloVe ``.txt`` or fastText ``.vec`` file (format detected from
   content, or given), read once and cached (see :mod:`embedspace.io.cache`);
 - a space folder (``vectors.npy`` + ``vocab.txt``), memory-mapped as it is;
+- a mini model folder written by ``train-mini`` (``model.safetensors``, ``config.json``,
+  ``vocab.txt``): its W_E, as the ``mini`` space is the shipped model's;
 - gensim's native ``.kv`` / ``.model`` files, which are Python pickles: refused unless
   ``trust_pickle=True``, since unpickling a file can run any code it carries.
 
@@ -19,6 +21,7 @@ import re
 from pathlib import Path
 
 from embedspace.errors import FormatError, InvalidInput, PickleRefused, UnknownSpaceError, suggest_keys
+from embedspace.io import mini_model
 from embedspace.io.cache import Allocate, cached_space
 from embedspace.io.formats import FORMATS, Progress, detect_format, read_space_dir, read_vectors
 from embedspace.io.registry import (
@@ -34,7 +37,7 @@ from embedspace.space import Space
 
 
 def load_space(spec: str | os.PathLike | None = None, *, limit: int | None = None, format: str | None = None,
-               trust_pickle: bool = False, keep_all_tokens: bool = False,
+               trust_pickle: bool = False, keep_all_tokens: bool = False, remove_top: int | None = None,
                progress: Progress | None = None, registry: Registry | None = None) -> Space:
     """The space named or located by ``spec`` (default: :func:`~embedspace.io.shipped.default_space_name`).
 
@@ -49,10 +52,14 @@ def load_space(spec: str | os.PathLike | None = None, *, limit: int | None = Non
     trust_pickle : bool
         Allow gensim's native ``.kv`` / ``.model`` files, which are pickles (they can run code).
     keep_all_tokens : bool
-        ``minilm`` only: keep word pieces, special and non-alphabetic tokens too.
+        ``minilm-we`` only: keep word pieces, special and non-alphabetic tokens too.
+    remove_top : int, optional
+        Centre the space and remove its top ``remove_top`` principal directions before any cosine
+        (all-but-the-top, :mod:`embedspace.analysis.isotropy`); 0 leaves it as it is. Default: the
+        space's own (:func:`embedspace.io.mini_model.default_remove_top` for a mini model, else 0).
     progress : callable, optional
-        ``progress(done_bytes, total_bytes)``, called now and then while a large vector file is
-        read (not when it comes from the cache).
+        ``progress(done, total)``, called now and then while a large vector file is read, or a
+        space's matrix first built (not when it comes from the cache).
     registry : Registry, optional
         Where names are looked up. Default: the shipped spaces, then the installed plugins'.
 
@@ -61,7 +68,8 @@ def load_space(spec: str | os.PathLike | None = None, *, limit: int | None = Non
     UnknownSpaceError
         When ``spec`` is neither a name nor an existing path (the message suggests close names).
     InvalidInput
-        For a ``limit`` below 1, an unknown ``format``, or a ``format`` given with a name.
+        For a ``limit`` below 1, an unknown ``format``, a ``format`` given with a name, or a
+        ``remove_top`` outside 0..dims-1.
 
     Examples
     --------
@@ -76,12 +84,16 @@ def load_space(spec: str | os.PathLike | None = None, *, limit: int | None = Non
         raise InvalidInput(f"limit must be a positive number of keys, got {limit}")
     if format is not None and format not in FORMATS:
         raise InvalidInput(f"unknown format {format!r}; formats: {', '.join(FORMATS)}")
+    if remove_top is not None and remove_top < 0:
+        raise InvalidInput(f"remove_top must be 0 or more directions, got {remove_top}")
     spec = default_space_name() if spec is None else spec
     provider = find_provider(spec, registry)
     if provider is not None:
         if format is not None:
             raise InvalidInput(f"format applies to files only, not to the named space {spec!r}")
-        return provider.loader(limit=limit, keep_all_tokens=keep_all_tokens)
+        extra = {} if progress is None else {"progress": progress}  # a long first build may report progress
+        space = provider.loader(limit=limit, keep_all_tokens=keep_all_tokens, **extra)
+        return postprocessed(space, provider.default_remove_top(space.dim) if remove_top is None else remove_top)
     path = Path(spec)
     if not path.exists():
         names = list(registry if registry is not None else default_registry())
@@ -89,7 +101,18 @@ def load_space(spec: str | os.PathLike | None = None, *, limit: int | None = Non
         raise UnknownSpaceError(
             f"{str(spec)!r} is neither a space name ({', '.join(names)}) nor an existing file"
             + (f"; did you mean: {', '.join(close)}?" if close else ""))
-    return load_path(path, limit=limit, format=format, trust_pickle=trust_pickle, progress=progress)
+    space = load_path(path, limit=limit, format=format, trust_pickle=trust_pickle, progress=progress)
+    default = mini_model.default_remove_top(space.dim) if is_model_folder(path) else 0
+    return postprocessed(space, default if remove_top is None else remove_top)
+
+
+def postprocessed(space: Space, remove_top: int) -> Space:
+    """``space`` with its top ``remove_top`` directions removed (all-but-the-top), or as it is for 0."""
+    if not remove_top:
+        return space
+    from embedspace.analysis.isotropy import remove_top as all_but_the_top
+
+    return all_but_the_top(space, remove_top)
 
 
 def find_provider(spec: str | os.PathLike, registry: Registry | None = None) -> Provider | None:
@@ -118,9 +141,17 @@ def known_spaces(registry: Registry | None = None) -> list[SpaceInfo]:
 
 
 # -- files ----------------------------------------------------------------------------------------------
+def is_model_folder(path: Path) -> bool:
+    """Whether ``path`` is a mini model folder (written by ``train-mini``) rather than a space folder."""
+    return path.is_dir() and not (path / "vectors.npy").is_file() and mini_model.is_model_folder(path)
+
+
 def load_path(path: Path, *, limit: int | None = None, format: str | None = None,
               trust_pickle: bool = False, progress: Progress | None = None) -> Space:
-    """A space from a vector file (cached) or a space folder (memory-mapped)."""
+    """A space from a vector file (cached), a space folder (memory-mapped) or a mini model folder (its W_E)."""
+    if is_model_folder(path):
+        model = mini_model.load_mini_model(path)
+        return mini_model.mini_space(model, limit, name=path.resolve().name)
     if path.is_dir():
         keys, vectors, _ = read_space_dir(path, limit)
         return Space(keys, vectors, origin=str(path.resolve()), name=path.name)

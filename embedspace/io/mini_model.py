@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 VOCAB_FILE = "vocab.txt"
 META_FILE = "meta.json"
+MINI_DIMS_PER_DIRECTION = 25  # a mini model's W_E loses one dominant direction per 25 dims by default (docs/analysis.md)
 
 
 class MiniModel(NamedTuple):
@@ -100,13 +101,34 @@ def load_mini(*, limit: int | None = None, keep_all_tokens: bool = False, **_opt
     return mini_space(load_mini_model(), limit, keep_all_tokens)
 
 
-def mini_space(model: MiniModel, limit: int | None = None, keep_all_tokens: bool = False) -> Space:
-    """A mini model's W_E as a Space: its word rows (all but the specials with ``keep_all_tokens``)."""
+def mini_space(model: MiniModel, limit: int | None = None, keep_all_tokens: bool = False,
+               name: str = "mini") -> Space:
+    """A mini model's W_E as a Space: its word rows (all but the specials with ``keep_all_tokens``).
+
+    The word-level tokenizer lower-cases what it reads, so the space is uncased.
+    """
     tokens = model.tokenizer.id_to_token
     rows = [i for i, t in enumerate(tokens) if (keep_all_tokens and t not in SPECIALS) or is_word(t)]
     rows = rows[:limit] if limit else rows
     return Space([tokens[i] for i in rows], model.params["wte"][rows],
-                 origin=f"mini GPT W_E ({model.folder})", name="mini")
+                 origin=f"mini GPT W_E ({model.folder})", name=name, cased=False)
+
+
+def default_remove_top(dims: int) -> int:
+    """Dominant directions a mini model's W_E loses by default (all-but-the-top): one per 25 dims.
+
+    Measured on the shipped model (128 dims): 5 directions do best on questions-words, SimLex-999 and
+    WordSim-353 together (docs/analysis.md); a tiny model of under 25 dims keeps its raw W_E.
+
+    >>> default_remove_top(128), default_remove_top(8)
+    (5, 0)
+    """
+    return dims // MINI_DIMS_PER_DIRECTION
+
+
+def is_model_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds a mini model (``model.safetensors``, ``config.json`` and ``vocab.txt``)."""
+    return all((Path(folder) / name).is_file() for name in ("model.safetensors", "config.json", VOCAB_FILE))
 
 
 def describe_mini() -> SpaceInfo:
@@ -116,5 +138,7 @@ def describe_mini() -> SpaceInfo:
         return SpaceInfo("mini", False, reason=f"{folder} has no mini model (rebuild: python data/train_mini.py)")
     words = sum(map(is_word, (folder / VOCAB_FILE).read_text(encoding="utf-8").splitlines()))
     dims = json.loads((folder / "config.json").read_text())["n_embd"]
-    return SpaceInfo("mini", True, size=words, dims=dims, origin=f"our mini GPT's W_E ({folder})")
+    removed = default_remove_top(dims)
+    note = f"; top {removed} directions removed by default (all-but-the-top)" if removed else ""
+    return SpaceInfo("mini", True, size=words, dims=dims, origin=f"our mini GPT's W_E ({folder}){note}")
 

@@ -7,9 +7,13 @@ it is given (by default the shipped spaces, then the installed plugins).
 
 Provider contract
 -----------------
-``loader(*, limit=None, keep_all_tokens=False, **options) -> Space``
+``loader(*, limit=None, keep_all_tokens=False, progress=None, **options) -> Space``
     Builds (or reloads) the space; options that do not apply to it are ignored. :func:`limited`
-    applies ``limit`` to a space that was built whole.
+    applies ``limit`` to a space that was built whole; ``progress(done, total)`` may follow a long build.
+``remove_top``
+    How many dominant directions :func:`embedspace.io.loading.load_space` removes by default
+    (all-but-the-top, :mod:`embedspace.analysis.isotropy`), or a function of the space's dims giving
+    it; 0, the default, leaves the space as it is.
 ``describe() -> SpaceInfo``
     Says cheaply, without loading the vectors, whether the space is available (and if not, why),
     its size, dims and origin. An exception raised here is reported as the reason it is unavailable.
@@ -62,6 +66,12 @@ class Provider:
 
     loader: Callable[..., Space]
     describe: Callable[[], SpaceInfo]
+    remove_top: int | Callable[[int], int] = 0  # dominant directions removed by default (all-but-the-top):
+    # a number, or a function of the space's dims (see load_space's remove_top)
+
+    def default_remove_top(self, dims: int) -> int:
+        """The number of dominant directions removed by default from a space of ``dims`` dimensions."""
+        return self.remove_top(dims) if callable(self.remove_top) else self.remove_top
 
 
 class Registry(Mapping[str, Provider]):
@@ -154,8 +164,7 @@ def limited(space: Space, limit: int | None) -> Space:
     """
     if limit is None or limit >= len(space):
         return space
-    return Space(space.index_to_key[:limit], space.vectors[:limit], origin=space.origin, name=space.name,
-                 unique_keys=True)
+    return space.derive(space.index_to_key[:limit], space.vectors[:limit])
 
 
 # -- plugins: installed packages' entry points --------------------------------------------------------------

@@ -129,7 +129,7 @@ def plot_analogy(space: Space | Mapping[str, np.ndarray], a: str, b: str, c: str
     them) lands exactly at the end of the dashed arrow. The expected word (default: the word nearest
     the star, a, b and c excluded) is drawn where it projects onto the plane; a dotted line joins it
     to the star, and the legend states their distance in the space and how much of it lies off the
-    plane. The star is annotated with its nearest word and their cosine.
+    plane. The legend gives the star's nearest word and their cosine.
 
     Parameters
     ----------
@@ -206,15 +206,17 @@ def draw_analogy(ax, plane) -> None:
     for word, (x, y) in xy.items():
         ax.scatter([x], [y], s=ANALOGY_MARKER, color=colours.get(word, grey), edgecolors="white", zorder=3)
     ax.scatter([point[0]], [point[1]], s=STAR_MARKER, marker="*", color="0.2", zorder=3)
-    handles.append(Line2D([], [], marker="*", markersize=12, color="0.2", linestyle="", label=f"{a} − {b} + {c}"))
+    handles.append(Line2D([], [], marker="*", markersize=12, color="0.2", linestyle="",
+                          label=f"{a} − {b} + {c}: nearest {plane.nearest} (cosine {plane.score:.2f})"))
     ax.margins(0.15)
     ax.set_aspect("equal", adjustable="datalim")  # equal scales: the plane's true shape
     ax.grid(True, alpha=0.25)
     ax.legend(handles=handles, fontsize=TEXT_SIZE, framealpha=0.85, loc="best")
-    labels = [*xy, f"nearest: {plane.nearest} (cosine {plane.score:.2f})"]
     segments = [(start, end) for start, end, *_ in arrows] + [(point, xy[expected])]
-    sizes = [ANALOGY_MARKER] * len(xy) + [STAR_MARKER]
-    label_points(ax, np.vstack([np.array(list(xy.values())), point[None, :]]), labels, sizes, segments)
+    # the star's nearest word is in the legend, not a label: beside the star (a corner the legend often
+    # shares) a long label had no free spot in some spaces
+    label_points(ax, np.array(list(xy.values())), list(xy), [ANALOGY_MARKER] * len(xy), segments,
+                 markers=(point[None, :], np.array([STAR_MARKER])))
 
 
 # -- probes --------------------------------------------------------------------------------------

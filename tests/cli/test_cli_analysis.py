@@ -174,16 +174,16 @@ def minilm_available():
 @pytest.mark.minilm
 def test_minilm_king_man_woman_puts_queen_first(minilm_available):
     for method in ("add", "mul"):
-        rows = run_json("analogy", "king", "man", "woman", "--space", "minilm", "--method", method)
+        rows = run_json("analogy", "king", "man", "woman", "--space", "minilm-we", "--method", method)
         assert rows[0]["key"] == "queen"
 
 
 @pytest.mark.minilm
 def test_minilm_plurality_probe_shows_the_increasing_order(minilm_available):
-    result = run("probe", "--direction", "cats - cat", "one", "two", "three", "four", "--space", "minilm")
+    result = run("probe", "--direction", "cats - cat", "one", "two", "three", "four", "--space", "minilm-we")
     assert result.exit_code == 0, result.output
     assert "increasing: yes" in result.stdout and "pairs of plurals.tsv" in result.stdout
-    data = sections(run_json("probe", "--direction", "cats - cat", "one", "two", "three", "four", "--space", "minilm"))
+    data = sections(run_json("probe", "--direction", "cats - cat", "one", "two", "three", "four", "--space", "minilm-we"))
     scores = [w["score"] for w in data["words"]]
     summary = data["summary"][0]
     assert scores == sorted(scores) and summary["increasing"] and summary["spearman"] == 1.0
@@ -192,7 +192,7 @@ def test_minilm_plurality_probe_shows_the_increasing_order(minilm_available):
 
 @pytest.mark.minilm
 def test_minilm_demo_analogies_evaluate(minilm_available):
-    rows = run_json("evaluate", "analogies", DEMO, "--space", "minilm")
+    rows = run_json("evaluate", "analogies", DEMO, "--space", "minilm-we")
     total = [r for r in rows if r["section"] == "Total accuracy"]
     assert len(total) == 2 and all(r["questions"] > 5 for r in total)
 

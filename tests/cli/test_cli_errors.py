@@ -122,7 +122,8 @@ def test_one_session_per_invocation_closed_at_the_end(monkeypatch):
     assert json.loads(result.stdout)[0]["neighbor"] == "dog"
     (kind, session, spec, options), (closed, closed_session) = seen
     assert (kind, spec, closed) == ("space", TINY, "closed") and session is closed_session
-    assert options == {"limit": 7, "format": None, "trust_pickle": False, "keep_all_tokens": False}
+    assert options == {"limit": 7, "format": None, "trust_pickle": False, "keep_all_tokens": False,
+                       "remove_top": None}
 
 
 def test_space_options_give_the_command_one_request():
@@ -139,4 +140,5 @@ def test_space_options_give_the_command_one_request():
     [(session, request)] = received
     assert isinstance(session, Session)
     assert request == SpaceRequest("word2vec", LoadOptions(limit=3, keep_all_tokens=True))
-    assert request.load.as_kwargs() == {"limit": 3, "format": None, "trust_pickle": False, "keep_all_tokens": True}
+    assert request.load.as_kwargs() == {"limit": 3, "format": None, "trust_pickle": False, "keep_all_tokens": True,
+                                          "remove_top": None}

@@ -58,7 +58,8 @@ def test_probe_pairs_reports_held_out_figures_and_labels_the_in_sample_ones(spac
 
 def test_probe_pairs_strict_fails_on_the_first_missing_word(space_dir):
     result = run("probe", "--pairs", "gender", "--space", space_dir, "--strict")
-    assert result.exit_code == 1 and "is not in the vocabulary of space 'pairs'" in result.stderr
+    # the error names the word, the space it is missing from, and the shipped spaces that hold it (issue 11)
+    assert result.exit_code == 1 and "'her' is not in pairs; it is in minilm" in result.stderr
 
 
 def test_probe_with_an_expression_keeps_its_single_report(space_dir, tmp_path):

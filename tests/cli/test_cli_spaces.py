@@ -130,12 +130,12 @@ def test_convert_refuses_an_unknown_suffix(tmp_path):
 
 
 @pytest.mark.minilm
-def test_neighbors_tower_on_minilm():
+def test_neighbors_tower_on_minilm_we():
     try:
         find_minilm_dir()
     except ModelNotFound:
         pytest.skip("all-MiniLM-L6-v2 is not installed")
-    result = run("neighbors", "tower", "--space", "minilm", "--json")
+    result = run("neighbors", "tower", "--space", "minilm-we", "--json")
     assert result.exit_code == 0, result.output
     neighbours = [row["neighbor"] for row in json.loads(result.stdout)]
     assert {"towers", "skyscraper"} <= set(neighbours)

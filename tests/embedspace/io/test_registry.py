@@ -38,12 +38,12 @@ def test_a_registered_space_loads_with_the_options():
 
 def test_a_registry_is_what_its_owner_put_in_it():
     registry = shipped_registry()
-    assert list(registry) == ["minilm", "word2vec", "mini"]
+    assert list(registry) == ["minilm", "word2vec", "mini", "minilm-we"]
     registry.register("plug", recording_provider([]))
     registry.unregister("mini")
-    assert list(registry) == ["minilm", "word2vec", "plug"]
-    assert list(shipped_registry()) == ["minilm", "word2vec", "mini"]  # a new one each time: nothing shared
-    with pytest.raises(UnknownSpaceError, match=r"'plug' is neither a space name \(minilm, word2vec, mini\)"):
+    assert list(registry) == ["minilm", "word2vec", "minilm-we", "plug"]
+    assert list(shipped_registry()) == ["minilm", "word2vec", "mini", "minilm-we"]  # a new one each time
+    with pytest.raises(UnknownSpaceError, match=r"'plug' is neither a space name \(minilm, word2vec, mini, minilm-we\)"):
         load_space("plug")  # the default names know nothing of a registry someone else filled
 
 
@@ -126,7 +126,7 @@ def test_a_plugin_is_listed_and_cannot_take_a_shipped_name(plugin):
     infos = {info.name: info for info in known_spaces()}
     assert infos["plugged"] == SpaceInfo("plugged", True, size=3, dims=3, origin="es_test_plugin")
     assert infos["word2vec"].origin.startswith("shipped word2vec model")
-    assert list(default_registry())[:3] == ["minilm", "word2vec", "mini"]
+    assert list(default_registry())[:4] == ["minilm", "word2vec", "mini", "minilm-we"]
 
 
 def test_a_plugin_space_works_on_the_command_line(plugin):

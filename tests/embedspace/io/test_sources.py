@@ -164,15 +164,15 @@ def test_minilm_keeps_whole_words_and_caches_them(tmp_path, monkeypatch):
     checked = []
     real_verify = shipped.verify_checksum
     monkeypatch.setattr(shipped, "verify_checksum", lambda folder: checked.append(real_verify(folder, expected)))
-    space = load_space("minilm")
+    space = load_space("minilm-we")
     assert space.index_to_key == ["tower", "towers", "castle"]
     np.testing.assert_array_equal(space.vectors, matrix[[2, 4, 6]])
-    again = load_space("minilm")
+    again = load_space("minilm-we")
     assert isinstance(again.vectors, np.memmap) and len(checked) == 1  # verified once, then cached
-    every = load_space("minilm", keep_all_tokens=True)
+    every = load_space("minilm-we", keep_all_tokens=True)
     assert every.index_to_key == tokens
     np.testing.assert_array_equal(every.vectors, matrix)
-    info = {i.name: i for i in known_spaces()}["minilm"]
+    info = {i.name: i for i in known_spaces()}["minilm-we"]
     assert (info.available, info.size, info.dims) == (True, 3, 4)
 
 
@@ -182,7 +182,8 @@ def test_default_space_is_word2vec_without_minilm(monkeypatch):
 
     monkeypatch.setattr(shipped, "find_minilm_dir", missing)
     assert default_space_name() == "word2vec"
-    assert not {i.name: i for i in known_spaces()}["minilm"].available
+    infos = {i.name: i for i in known_spaces()}
+    assert not infos["minilm"].available and not infos["minilm-we"].available
 
 
 @pytest.mark.minilm
@@ -192,14 +193,14 @@ def test_real_minilm_whole_words_and_neighbours():
 
     folder = find_minilm_dir()
     assert default_space_name() == "minilm"
-    space = load_space("minilm")
+    space = load_space("minilm-we")
     assert all(key.isalpha() for key in space.index_to_key) and "tower" in space and "##s" not in space
     w_e = load_file(str(folder / "model.safetensors"))["embeddings.word_embeddings.weight"]
     vocab = (folder / "vocab.txt").read_text("utf-8").split("\n")
     np.testing.assert_array_equal(space["tower"], w_e[vocab.index("tower")])
     neighbours = [key for key, _ in space.similar_by_vector(space["tower"], topn=10, exclude=["tower"])]
     assert {"towers", "skyscraper"} <= set(neighbours)
-    assert len(load_space("minilm", keep_all_tokens=True)) == w_e.shape[0]
+    assert len(load_space("minilm-we", keep_all_tokens=True)) == w_e.shape[0]
 
 
 def test_the_data_folder_is_asked_at_each_load(data_dir, tmp_path, monkeypatch):
