@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from embedspace.io.export import write_coordinates_csv
-from embedspace.io.registry import save_space
+from embedspace.io.saving import save_space
 from embedspace.space import Space
 
 WORDS = ["king", "queen", "man", "woman", "prince", "princess", "cat", "cats", "dog", "dogs"]

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from embedspace.io import cache, formats, word2vec_binary
-from embedspace.io.registry import file_cache_key, load_space
+from embedspace.io.loading import file_cache_key, load_space
 from embedspace.space import Space
 from runtime import files
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from embedspace.errors import EmbedspaceError
 from embedspace.io.formats import read_vectors
-from embedspace.io.registry import load_space
+from embedspace.io.loading import load_space
 from embedspace.space import Space
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "vectors"
