@@ -27,7 +27,7 @@ import numpy as np
 
 from benchmarks.browser import chromium, measure_page, unavailable
 from embedspace.analysis.neighbours import nearest_neighbours
-from embedspace.io.loading import load_space
+from embedspace.catalog import load_space
 from embedspace.space import Space
 from embedspace.viz.interactive import NeighbourTable, ScatterView, write_page
 from embedspace.viz.projections import PCA

@@ -71,7 +71,7 @@ def bench_load(folder: Path, words: int, buckets: int) -> list[dict]:
     sample = np.random.default_rng(1).choice(len(keys), size=1000, replace=False)
     assert keys == kv.index_to_key and np.array_equal(vectors[sample], kv.vectors[sample])
     unknown = ["benchmarking", "zzyzx", "fasttext"]
-    assert np.array_equal(FastTextSubwords(path).vectors_for(unknown), [kv.get_vector(w) for w in unknown])
+    assert np.array_equal(FastTextSubwords(path).vectors(unknown), [kv.get_vector(w) for w in unknown])
     ours = (min(t[0] for t in times["ours"]), min(t[1] for t in times["ours"]))
     gensim = (min(t[0] for t in times["gensim"]), min(t[1] for t in times["gensim"]))
     return [row(f"load a {size_mb:,.0f} MB fastText .bin ({words // 1000}k words, {buckets // 1000}k buckets) (s)",

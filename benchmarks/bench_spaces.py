@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from embedspace.catalog import load_space
 from embedspace.io.formats import write_space_dir, write_word2vec
-from embedspace.io.loading import load_space
 from embedspace.space import Space
 
 DIM = 300
@@ -31,7 +31,7 @@ QUERY_PROBE = """
 import json, sys, time
 kind, path, key = sys.argv[1:4]
 if kind == "ours":
-    from embedspace.io.loading import load_space
+    from embedspace.catalog import load_space
     space = load_space(path)
     vector = space[key]
     query = lambda: space.similar_by_vector(vector, topn=10)

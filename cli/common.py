@@ -62,7 +62,7 @@ def with_other_spaces(error: BaseException) -> BaseException:
 
     if not isinstance(error, UnknownKeyError) or isinstance(error, NotACandidate) or not error.space:
         return error
-    from embedspace.io.shipped import spaces_holding
+    from embedspace.catalog import spaces_holding
 
     return error.found_in(spaces_holding(error.key))
 
@@ -103,6 +103,9 @@ class LoadOptions:
     trust_pickle: bool = False  # allow gensim pickles
     keep_all_tokens: bool = False  # minilm-we: word pieces and specials too
     remove_top: int | None = None  # all-but-the-top directions removed (None: the space's default)
+    encoding: str = "utf-8"  # a file's key encoding
+    unicode_errors: str = "strict"  # bad key bytes: an error, replaced or ignored
+    verify: bool = False  # check the cache against a hash of the whole source
 
     def as_kwargs(self) -> dict:
         """The fields as keyword arguments of ``load_space`` / ``Session.space``."""
@@ -118,13 +121,16 @@ class SpaceRequest:
 
 
 def load_options(command):
-    """``--limit``, ``--format``, ``--trust-pickle``, ``--all-tokens``, ``--remove-top``: given as ``load`` (LoadOptions)."""
+    """``--limit``, ``--format``, ``--trust-pickle``, ``--all-tokens``, ``--remove-top``, ``--encoding``,
+    ``--unicode-errors``, ``--verify``: given as ``load`` (LoadOptions)."""
+    from embedspace.io.checks import UNICODE_ERRORS
     from embedspace.io.formats import FORMATS
 
     @functools.wraps(command)
-    def with_load_options(*args, limit, format, trust_pickle, keep_all_tokens, remove_top, **kwargs):
+    def with_load_options(*args, limit, format, trust_pickle, keep_all_tokens, remove_top, encoding, unicode_errors,
+                          verify, **kwargs):
         load = LoadOptions(limit=limit, format=format, trust_pickle=trust_pickle, keep_all_tokens=keep_all_tokens,
-                           remove_top=remove_top)
+                           remove_top=remove_top, encoding=encoding, unicode_errors=unicode_errors, verify=verify)
         return command(*args, load=load, **kwargs)
 
     options = [
@@ -141,6 +147,14 @@ def load_options(command):
                      help="Centre the space and remove its top D principal directions before cosines "
                           "(all-but-the-top). Default: one per 25 dims for mini models (5 for the shipped mini), "
                           "0 (the raw space) for the others."),
+        click.option("--encoding", default="utf-8", show_default=True, metavar="CODEC",
+                     help="A vector file's key encoding (latin-1, cp1252, ...), as gensim's encoding=."),
+        click.option("--unicode-errors", "unicode_errors", type=click.Choice(UNICODE_ERRORS), default="strict",
+                     show_default=True, help="Keys with bytes the encoding cannot read: an error, replaced by "
+                                             "U+FFFD, or dropped (gensim's unicode_errors=)."),
+        click.option("--verify", is_flag=True,
+                     help="Check the cached copy against a hash of the whole source file (the cache otherwise "
+                          "trusts its identity, size, times and first and last MiB)."),
     ]
     for option in reversed(options):
         with_load_options = option(with_load_options)
@@ -171,7 +185,7 @@ def open_space(session: Session, request: SpaceRequest):
     """
     spec = request.spec
     if spec is None:
-        from embedspace.io.shipped import default_space_name
+        from embedspace.catalog import default_space_name
 
         spec = default_space_name()
         click.echo(f"using space {spec!r} (the default; choose one with --space)", err=True)
@@ -180,7 +194,7 @@ def open_space(session: Session, request: SpaceRequest):
 
         def progress(done: int, total: int) -> None:
             if not bars:
-                from embedspace.io.loading import find_provider
+                from embedspace.catalog import find_provider
 
                 label = f"building {spec} (once)" if find_provider(spec, session.registry) else f"reading {spec}"
                 bars.append(stack.enter_context(click.progressbar(length=total, label=label, file=sys.stderr)))

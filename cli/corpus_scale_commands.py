@@ -197,14 +197,14 @@ def senses_command(word, layer, max_clusters, examples, topn, context_space, plo
         embedspace senses bank --corpus corpus.txt --layer 5   # corpus.txt: your text
         embedspace senses spring --corpus corpus.txt --plot spring.png --json
     """
+    from embedspace.catalog import load_space
     from embedspace.contextual.occurrences import target_keys
     from embedspace.contextual.senses import word_senses
-    from embedspace.io.registry import load_space
 
     with held_encoder(options["model"]) as encoder:
         run = run_extraction(encoder, [word], options)
         key = target_keys(encoder, [word])[0]
-        centroid = {f"{encoder.name} W_E": static_space(encoder, options_model(run))}
+        centroid = {f"{encoder.name} W_E": encoder.space}
         report = word_senses(run, key, layer, max_clusters, examples, topn, centroid,
                              {context_space: load_space(context_space)})
     if plot_path is not None:
@@ -224,22 +224,6 @@ def senses_command(word, layer, max_clusters, examples, topn, context_space, plo
             click.echo(f"  - {sentence if len(sentence) <= 110 else sentence[:107] + '...'}")
         for space, found in cluster.neighbours.items():
             click.echo(f"  {space}: " + ", ".join(f"{w} {s:.2f}" for w, s in found))
-
-
-def options_model(run) -> str:
-    """The model a run used (its manifest's spec)."""
-    return run.require()["settings"]["model"]
-
-
-def static_space(encoder, model: str):
-    """The encoder's own W_E space: ``minilm``/``mini`` by name, a mini model folder's own."""
-    from embedspace.io.registry import load_space
-
-    if model in ("minilm", "mini"):
-        return load_space(model)
-    from embedspace.io.mini_model import load_mini_model, mini_space
-
-    return mini_space(load_mini_model(model))
 
 
 @click.command("distill")
@@ -287,7 +271,7 @@ def distill_command(layer, out, pool, words_file, vocab, eval_words, float16, ev
         write_distilled(space, out, run, layer, pool, float16)
         click.echo(f"wrote {out}: {len(space)} words x {space.dim} dims", err=True)
         if evaluate:
-            rows, shared = evaluate_distilled(encoder, run, space, layer, all_layers, options_model(run))
+            rows, shared = evaluate_distilled(encoder, run, space, layer, all_layers)
     if not evaluate:
         return
     if as_json:
@@ -330,11 +314,11 @@ def write_distilled(space, out: Path, run, layer: int, pool: str, float16: bool)
         write_space_dir(out, space.index_to_key, space.vectors, meta | {"count": len(space), "dim": space.dim})
 
 
-def evaluate_distilled(encoder, run, space, layer: int, all_layers: bool, model: str):
+def evaluate_distilled(encoder, run, space, layer: int, all_layers: bool):
     """The evaluation table: distilled and isolated vectors (at ``layer`` or every layer), W_E and word2vec."""
+    from embedspace.catalog import load_space
     from embedspace.contextual.distill import distill_spaces, evaluation_table, isolated_spaces
     from embedspace.contextual.encoders import check_layer
-    from embedspace.io.registry import load_space
 
     layers = list(range(encoder.n_layer + 1)) if all_layers else [check_layer(layer, encoder.n_layer)]
     distilled = distill_spaces(run, layers)
@@ -343,7 +327,7 @@ def evaluate_distilled(encoder, run, space, layer: int, all_layers: bool, model:
     if space.name not in (s.name for s in distilled.values()):
         spaces[space.name] = space
     spaces |= {f"isolated L{n}": isolated[n] for n in layers}
-    spaces |= {f"{encoder.name} W_E": static_space(encoder, model), "word2vec": load_space("word2vec")}
+    spaces |= {f"{encoder.name} W_E": encoder.space, "word2vec": load_space("word2vec")}
     return evaluation_table(spaces)
 
 

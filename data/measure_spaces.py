@@ -43,11 +43,11 @@ def demos(space) -> str:
 
 
 def layers() -> None:
+    from embedspace.catalog import load_space
     from embedspace.contextual.encoders import load_encoder
     from embedspace.contextual.isolated import isolated_layers
-    from embedspace.io.loading import load_space
-    from embedspace.io.shipped import MINILM_LAYERS, candidate_words
-    from embedspace.open_vocabulary import OpenVocabularySpace
+    from embedspace.contextual.minilm_space import MINILM_LAYERS, candidate_words
+    from embedspace.io.open_vocabulary import OpenVocabularySpace
     from embedspace.space import Space
 
     we = load_space("minilm-we")
@@ -72,7 +72,7 @@ def layers() -> None:
 
 def isotropy() -> None:
     from embedspace.analysis.geometry import typical_cosine
-    from embedspace.io.loading import load_space
+    from embedspace.catalog import load_space
 
     print("| space | D removed | typical cosine | questions-words | SimLex-999 | WordSim-353 | tower's neighbours |\n"
           "|---|---|---|---|---|---|---|")

@@ -26,8 +26,8 @@ import sys
 import time
 from pathlib import Path
 
+from embedspace.catalog import load_space
 from embedspace.errors import EmbedspaceError
-from embedspace.io.loading import load_space
 from embedspace.io.mini_model import META_FILE, load_mini_model, mini_space
 from embedspace.space import Space
 from embedspace.training.corpus import corpus_dir

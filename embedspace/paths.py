@@ -71,6 +71,18 @@ def cache_root() -> Path:
     return base / "embedspace"
 
 
+def minilm_stamps() -> Path | None:
+    """The record of MiniLM files already checksum-verified (``minilm-verified.json`` in the cache root).
+
+    None when there is no cache root (no home folder and no ``$EMBEDSPACE_CACHE``): every file is
+    then hashed on every load. See :func:`transformer.minilm_files.verify_checksum`.
+    """
+    try:
+        return cache_root() / "minilm-verified.json"
+    except EmbedspaceError:
+        return None
+
+
 def shipped_folders() -> list[Path]:
     """The folders holding shipped data (resolved): the data folder in use, the package's own, MiniLM's.
 

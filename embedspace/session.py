@@ -49,12 +49,12 @@ class Session:
         self.close()
 
     def space(self, spec: str | os.PathLike | None = None, *, progress=None, **options):
-        """:func:`embedspace.io.loading.load_space` ``(spec, **options)``, loaded once per arguments.
+        """:func:`embedspace.catalog.load_space` ``(spec, **options)``, loaded once per arguments.
 
         ``progress`` (see ``load_space``) is passed on when the space is read, and is not part of
         what makes two requests the same.
         """
-        from embedspace.io.loading import load_space
+        from embedspace.catalog import load_space
 
         key = (None if spec is None else str(spec), tuple(sorted(options.items())))
         if key not in self._spaces:
@@ -62,8 +62,8 @@ class Session:
         return self._spaces[key]
 
     def spaces(self) -> list:
-        """What :func:`embedspace.io.loading.known_spaces` says of this session's named spaces."""
-        from embedspace.io.loading import known_spaces
+        """What :func:`embedspace.catalog.known_spaces` says of this session's named spaces."""
+        from embedspace.catalog import known_spaces
 
         return known_spaces(self.registry)
 

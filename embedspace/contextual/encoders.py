@@ -25,15 +25,24 @@ import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NamedTuple, Protocol
 
 import numpy as np
 
 from embedspace.errors import EmbedspaceError, InvalidInput, UnknownKeyError
+from embedspace.io.loading import load_path
+from embedspace.io.mini_model import load_mini, load_mini_model
+from embedspace.io.shipped import load_minilm_we
+from embedspace.paths import minilm_stamps
 from embedspace.space import unit_rows
+from runtime.memory import keep_freed_memory
 from runtime.threads import Workers, matmul_flops, workers_for
 from transformer.config import TransformerConfig
+from transformer.minilm_files import find_minilm_dir
 from transformer.parallel import Activations, ParallelModel
+from transformer.pretrained import load_minilm
+from transformer.wordpiece import WordPiece
 
 log = logging.getLogger(__name__)
 
@@ -88,18 +97,21 @@ class Encoder:
     params : dict
         The model's parameters (see :mod:`transformer.model`).
     tokenizer : Tokenizer
+    threads : int, optional
+        The most threads it runs on (default: one per core; a Ray worker holding one CPU gives 1).
 
-    The encoder owns a :class:`runtime.threads.Workers` pool (one thread per core, started on the
+    The encoder owns a :class:`runtime.threads.Workers` pool (``threads`` threads, started on the
     first batch large enough to split) and the :class:`transformer.parallel.ParallelModel` that runs
     the model on it; :meth:`close` stops the threads.
     """
 
-    def __init__(self, name: str, cfg: TransformerConfig, params: dict, tokenizer: Tokenizer):
+    def __init__(self, name: str, cfg: TransformerConfig, params: dict, tokenizer: Tokenizer,
+                 threads: int | None = None):
         self.name = name
         self.cfg = cfg
         self.params = params
         self.tokenizer = tokenizer
-        self.workers = Workers()
+        self.workers = Workers(threads)
         self.model = ParallelModel(params, cfg, self.workers)
 
     def __repr__(self) -> str:
@@ -127,10 +139,17 @@ class Encoder:
 
     @functools.cached_property
     def space(self):
-        """The static Space of this model's W_E rows (``embedspace.io.registry.load_space(name)``)."""
-        from embedspace.io.registry import load_space
+        """The static Space of this model's raw W_E rows, which contextual vectors are compared with.
 
-        return load_space(self.name)
+        ``minilm``: the whole-word rows of W_E (the ``minilm-we`` space; not the ``minilm`` space,
+        whose rows are words read alone by the model); ``mini`` and a model folder: W_E's word rows
+        as they are (no all-but-the-top: layer 0 is W_E plus a position, compared with W_E itself).
+        """
+        if self.name == "minilm":
+            return load_minilm_we()
+        if self.name == "mini":
+            return load_mini()
+        return load_path(Path(self.name))
 
     def tokenize(self, text: str) -> list[str]:
         """The tokens the model sees for ``text``, specials included."""
@@ -260,12 +279,14 @@ def _text_list(texts: Sequence[str]) -> list[str]:
     return texts
 
 
-def load_encoder(name: str = "minilm") -> Encoder:
+def load_encoder(name: str = "minilm", threads: int | None = None) -> Encoder:
     """The encoder called ``name``: ``"minilm"`` (pretrained all-MiniLM-L6-v2), ``"mini"`` (our GPT),
     or the path of a model folder written by ``train-mini`` (a mini GPT of one's own).
 
-    Loaded anew on every call (the MiniLM checkpoint checksum-verified first): the caller keeps it,
-    or asks an :class:`embedspace.session.Session`, and closes it when done (:meth:`Encoder.close`).
+    Loaded anew on every call (MiniLM's files checksum-verified first, or found unchanged since they
+    were: :func:`embedspace.paths.minilm_stamps`): the caller keeps it, or asks an
+    :class:`embedspace.session.Session`, and closes it when done (:meth:`Encoder.close`). ``threads``
+    caps the threads it runs on (default: one per core).
 
     Raises
     ------
@@ -273,35 +294,26 @@ def load_encoder(name: str = "minilm") -> Encoder:
         For a name that is neither a model nor a folder; ``ModelNotFound`` / ``MissingFile`` (both
         FileNotFoundErrors) when the weights are missing.
     """
-    from pathlib import Path
-
-    from runtime.memory import keep_freed_memory
-
     if name not in ENCODERS and not Path(name).is_dir():
         raise EmbedspaceError(f"unknown model {name!r}: use one of {', '.join(ENCODERS)}, or a model folder "
                               "written by train-mini")
     keep_freed_memory()  # each batch allocates and frees the same large arrays: reuse them, no page faults
-    if name not in ENCODERS:
-        encoder = mini_encoder(name)
-        encoder.name = str(name)  # its static space is the folder's own W_E (load_space of the folder)
-        return encoder
     if name == "minilm":
-        from transformer.minilm_files import find_minilm_dir
-        from transformer.pretrained import load_minilm
-        from transformer.wordpiece import WordPiece
-
         folder = find_minilm_dir()
-        cfg, params = load_minilm(folder)
-        return Encoder("minilm", cfg, params, WordPiece.from_folder(folder))
-    return mini_encoder()
+        cfg, params = load_minilm(folder, stamps=minilm_stamps())
+        return Encoder("minilm", cfg, params, WordPiece.from_folder(folder), threads)
+    return mini_encoder(None if name == "mini" else name, threads)
 
 
-def mini_encoder(folder=None) -> Encoder:
-    """Our word-level GPT as an Encoder, from a model folder written by train-mini (default: the shipped one)."""
-    from embedspace.io.mini_model import load_mini_model
+def mini_encoder(folder=None, threads: int | None = None) -> Encoder:
+    """Our word-level GPT as an Encoder, from a model folder written by train-mini (default: the shipped one).
 
+    The encoder's name is ``"mini"`` for the shipped model, else the folder's path (its static
+    space is then the folder's own W_E).
+    """
     model = load_mini_model(folder)
-    return Encoder("mini", model.cfg, model.params, WordLevel(model.tokenizer, model.cfg.n_ctx))
+    name = "mini" if folder is None else str(folder)
+    return Encoder(name, model.cfg, model.params, WordLevel(model.tokenizer, model.cfg.n_ctx), threads)
 
 
 class WordEncoding(NamedTuple):

@@ -48,12 +48,14 @@ def model_spec(model: str | os.PathLike) -> str:
     return str(path.resolve())
 
 
-def open_encoder(model: str | os.PathLike):
-    """The encoder ``model`` names (see :func:`model_spec`); the caller owns it (``close()`` when it has one)."""
-    from embedspace.contextual.encoders import load_encoder, mini_encoder
+def open_encoder(model: str | os.PathLike, threads: int | None = None):
+    """The encoder ``model`` names (see :func:`model_spec`), on at most ``threads`` threads (default: one per core).
 
-    spec = model_spec(model)
-    return load_encoder(spec) if spec in ("minilm", "mini") else mini_encoder(spec)
+    The caller owns it (``close()`` when it has one).
+    """
+    from embedspace.contextual.encoders import load_encoder
+
+    return load_encoder(model_spec(model), threads)
 
 
 def close_encoder(encoder) -> None:
@@ -119,11 +121,11 @@ class LocalEngine:
 
 
 class ShardWorker:
-    """A Ray Data worker: one encoder, loaded once; each batch row is a task, each output row a shard."""
+    """A Ray Data worker: one encoder on one thread, loaded once; each batch row is a task, each output row a shard."""
 
     def __init__(self, job: dict):
         self.job = Job(**{**job, "keys": tuple(job["keys"])})
-        self.encoder = open_encoder(self.job.model)
+        self.encoder = open_encoder(self.job.model, threads=1)  # the worker holds one CPU
         self.specials = specials_of(self.encoder)
 
     def __call__(self, batch: dict) -> dict:

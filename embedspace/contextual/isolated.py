@@ -4,7 +4,7 @@ MiniLM reads a word alone as ``[CLS] word [SEP]``; the word's vector at a layer 
 pieces' hidden states there (``sushi`` is two pieces, ``su ##shi``; ``new york`` two words, pooled
 together). With several layers, the word's vector is the sum of its unit vectors at each of them.
 This gives a vector to any word the model can tokenize, which is what the open-vocabulary ``minilm``
-space (:mod:`embedspace.open_vocabulary`) is made of; the layers it uses were chosen by measurement
+space (:mod:`embedspace.io.open_vocabulary`) is made of; the layers it uses were chosen by measurement
 (docs/spaces.md, "The open vocabulary").
 
 Two ways in, one computation (:func:`pool_pieces`):

@@ -80,8 +80,8 @@ class KeyCodec:
 
     def hint(self) -> str:
         """What to try when a key does not decode."""
-        return (f"if the file is not {self.label}, pass its encoding (encoding='latin-1', 'cp1252', ...) "
-                "or unicode_errors='replace'")
+        return (f"if the file is not {self.label}, give its encoding: --encoding latin-1, cp1252, ... "
+                "(encoding='latin-1' in Python), or --unicode-errors replace")
 
 
 def ascii_compatible(encoding: str) -> bool:

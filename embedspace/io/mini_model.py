@@ -3,7 +3,7 @@
 The shipped model lives in ``data/mini/`` (``model.safetensors``, ``config.json``, ``vocab.txt``,
 ``meta.json``); ``$EMBEDSPACE_DATA`` moves the data folder. Its token embedding W_E, restricted to
 the words of its vocabulary, is the ``mini`` space, comparable with word2vec's: :func:`load_mini` and
-:func:`describe_mini` are its provider, registered by :mod:`embedspace.io.shipped`.
+:func:`describe_mini` are its provider (:data:`MINI_PROVIDER`), registered by :mod:`embedspace.catalog`.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from embedspace.errors import FormatError, MissingFile
-from embedspace.io.registry import SpaceInfo
+from embedspace.io.registry import Provider, SpaceInfo
 from embedspace.paths import data_dir
 from embedspace.space import Space
 from transformer.checkpoint import load_model
@@ -142,3 +142,5 @@ def describe_mini() -> SpaceInfo:
     note = f"; top {removed} directions removed by default (all-but-the-top)" if removed else ""
     return SpaceInfo("mini", True, size=words, dims=dims, origin=f"our mini GPT's W_E ({folder}){note}")
 
+
+MINI_PROVIDER = Provider(load_mini, describe_mini, remove_top=default_remove_top)

@@ -1,17 +1,18 @@
 """The registry of named spaces: a :class:`Registry` maps a name to a :class:`Provider`.
 
 A registry is an object its owner builds and fills explicitly; nothing registers itself at import.
-:func:`embedspace.io.shipped.shipped_registry` builds the one of the shipped spaces (``word2vec``,
-``minilm``, ``mini``), and :func:`embedspace.io.loading.load_space` looks names up in the registry
-it is given (by default the shipped spaces, then the installed plugins).
+:func:`embedspace.catalog.shipped_registry` builds the one of the shipped spaces, and
+:func:`embedspace.catalog.load_space` looks names up in the registry it is given (by default the
+shipped spaces, then the installed plugins).
 
 Provider contract
 -----------------
-``loader(*, limit=None, keep_all_tokens=False, progress=None, **options) -> Space``
+``loader(*, limit=None, keep_all_tokens=False, verify=False, progress=None, **options) -> Space``
     Builds (or reloads) the space; options that do not apply to it are ignored. :func:`limited`
-    applies ``limit`` to a space that was built whole; ``progress(done, total)`` may follow a long build.
+    applies ``limit`` to a space that was built whole; ``progress(done, total)`` may follow a long build;
+    ``verify`` asks a cached space to be checked against a hash of its whole source.
 ``remove_top``
-    How many dominant directions :func:`embedspace.io.loading.load_space` removes by default
+    How many dominant directions :func:`embedspace.catalog.load_space` removes by default
     (all-but-the-top, :mod:`embedspace.analysis.isotropy`), or a function of the space's dims giving
     it; 0, the default, leaves the space as it is.
 ``describe() -> SpaceInfo``
@@ -199,27 +200,3 @@ def deferred_provider(entry) -> Provider:
         return provider
 
     return Provider(loader=lambda **options: plugin().loader(**options), describe=lambda: plugin().describe())
-
-
-# -- the old home of load_space and save_space ------------------------------------------------------------------
-MOVED = {  # name -> the module that now holds it (callers: import it from there)
-    "load_space": "loading", "load_path": "loading", "known_spaces": "loading", "file_cache_key": "loading",
-    "load_gensim_native": "loading", "default_space_name": "shipped", "save_space": "saving",
-    "save_format": "saving", "UnknownSpaceError": "errors", "PickleRefused": "errors",
-}
-
-
-def __getattr__(name: str):
-    """``from embedspace.io.registry import load_space`` (and the other names of :data:`MOVED`) still works."""
-    home = MOVED.get(name)
-    if home == "loading":
-        from embedspace.io import loading as module
-    elif home == "shipped":
-        from embedspace.io import shipped as module
-    elif home == "saving":
-        from embedspace.io import saving as module
-    elif home == "errors":
-        from embedspace import errors as module
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(module, name)

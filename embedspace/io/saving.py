@@ -96,7 +96,7 @@ def save_space(space: Space, dest: str | os.PathLike, progress: Callable[[int], 
     --------
     >>> import tempfile, pathlib
     >>> import numpy as np
-    >>> from embedspace.io.loading import load_space
+    >>> from embedspace.catalog import load_space
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> space = Space(["cat", "dog"], np.eye(2, dtype=np.float32))
     >>> save_space(space, folder / "small"), save_space(space, folder / "small.bin")

@@ -11,8 +11,9 @@ text in another encoding is read as it was trained.
 
 :func:`ngram_hashes` computes every n-gram hash of many words at once with numpy (no per-word
 Python loop); :func:`compose` averages the rows of many words at once, in fastText's order.
-:class:`FastTextSubwords` gives the vectors of any words of a model (:meth:`~FastTextSubwords.vectors_for`),
-the open-vocabulary provider that :class:`embedspace.io.open_vocabulary.OpenSpace` consults.
+:class:`FastTextSubwords` gives the vectors of any words of a model (:meth:`~FastTextSubwords.vectors`),
+the :class:`~embedspace.io.open_vocabulary.Reader` of a space read from a ``.bin``
+(an :class:`~embedspace.io.open_vocabulary.OpenVocabularySpace`).
 """
 from __future__ import annotations
 
@@ -203,8 +204,8 @@ def read_fasttext_bin(source: Source, limit: int | None = None, allocate: Alloca
 class FastTextSubwords:
     """The vector of any word under a native fastText model: its own row and n-grams, or n-grams alone.
 
-    The open-vocabulary provider of a space read from a ``.bin`` (see
-    :class:`embedspace.io.open_vocabulary.OpenSpace`). The file is opened, memory-mapped and its
+    The :class:`~embedspace.io.open_vocabulary.Reader` of a space read from a ``.bin`` (see
+    :class:`embedspace.io.open_vocabulary.OpenVocabularySpace`). The file is opened, memory-mapped and its
     dictionary read on first use (a cached space reloads without it); a file changed since this
     object was made is refused rather than mixed with the cached vectors.
 
@@ -221,7 +222,7 @@ class FastTextSubwords:
     >>> from embedspace.io.fasttext_bin import write_fasttext_bin
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "m.bin"
     >>> _ = write_fasttext_bin(path, ["cat"], np.ones((1 + 8, 2), np.float32), minn=3, maxn=4, bucket=8)
-    >>> FastTextSubwords(path).vectors_for(["cat", "cats"]).tolist()
+    >>> FastTextSubwords(path).vectors(["cat", "cats"]).tolist()
     [[1.0, 1.0], [1.0, 1.0]]
     """
 
@@ -255,12 +256,12 @@ class FastTextSubwords:
         """Number of dimensions D."""
         return self.open().dim
 
-    def can_compose(self, word: str) -> bool:
+    def readable(self, word: str) -> bool:
         """True when ``word`` is in the model or has at least one n-gram row."""
         counts, _ = ngram_rows(self.open(), [self.encode(word)])
         return bool(counts[0]) or self.encode(word) in self._rows
 
-    def vectors_for(self, words: Sequence[str]) -> np.ndarray:
+    def vectors(self, words: Sequence[str]) -> np.ndarray:
         """The vectors [n, D] of ``words``, as fastText's ``getWordVector`` gives them."""
         model = self.open()
         raw = [self.encode(word) for word in words]

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
-from embedspace.io.registry import load_space
+from embedspace.catalog import load_space
 
 TINY = Path(__file__).parents[1] / "fixtures" / "corpus" / "tiny.txt"
 FAST = ["--corpus", str(TINY), "--model", "mini", "--max-tokens", "32", "--group-size", "5"]

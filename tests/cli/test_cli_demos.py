@@ -71,7 +71,7 @@ def test_the_raw_mini_plurality_order_is_its_frequency_direction():
     from scipy import stats
 
     from embedspace.analysis.probes import direction_from_expression, order_report, score_all
-    from embedspace.io.loading import load_space
+    from embedspace.catalog import load_space
 
     raw, cleaned = load_space("mini", remove_top=0), load_space("mini")
     rank = np.arange(8000)

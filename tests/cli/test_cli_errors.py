@@ -117,13 +117,14 @@ def test_one_session_per_invocation_closed_at_the_end(monkeypatch):
 
     monkeypatch.setattr(Session, "close", close)
     monkeypatch.setattr(Session, "space", space)
-    result = CliRunner().invoke(cli, ["neighbors", "cat", "--space", TINY, "--limit", "7", "--json"])
+    result = CliRunner().invoke(cli, ["neighbors", "cat", "--space", TINY, "--limit", "7", "--encoding", "latin-1",
+                                      "--verify", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)[0]["neighbor"] == "dog"
     (kind, session, spec, options), (closed, closed_session) = seen
     assert (kind, spec, closed) == ("space", TINY, "closed") and session is closed_session
     assert options == {"limit": 7, "format": None, "trust_pickle": False, "keep_all_tokens": False,
-                       "remove_top": None}
+                       "remove_top": None, "encoding": "latin-1", "unicode_errors": "strict", "verify": True}
 
 
 def test_space_options_give_the_command_one_request():
@@ -141,4 +142,5 @@ def test_space_options_give_the_command_one_request():
     assert isinstance(session, Session)
     assert request == SpaceRequest("word2vec", LoadOptions(limit=3, keep_all_tokens=True))
     assert request.load.as_kwargs() == {"limit": 3, "format": None, "trust_pickle": False, "keep_all_tokens": True,
-                                          "remove_top": None}
+                                          "remove_top": None, "encoding": "utf-8", "unicode_errors": "strict",
+                                          "verify": False}

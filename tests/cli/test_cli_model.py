@@ -9,7 +9,7 @@ from cli_checks import assert_user_error
 from click.testing import CliRunner
 
 from cli.main import cli
-from embedspace.io.loading import load_space
+from embedspace.catalog import load_space
 from embedspace.io.mini_model import load_mini_model, mini_space
 from transformer.checkpoint import save_model
 from transformer.config import TransformerConfig

@@ -11,8 +11,7 @@ from click.testing import CliRunner
 from gensim.models import KeyedVectors
 
 from cli.main import cli
-from embedspace.io import shipped
-from embedspace.io.loading import load_space
+from embedspace.catalog import load_space
 from transformer.minilm_files import ModelNotFound, find_minilm_dir
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vectors"
@@ -100,10 +99,7 @@ def test_spaces_lists_availability(monkeypatch, tmp_path):
 
 
 def test_default_space_is_named_on_stderr(monkeypatch, tmp_path):
-    def missing(explicit=None):
-        raise ModelNotFound("not here")
-
-    monkeypatch.setattr(shipped, "find_minilm_dir", missing)
+    monkeypatch.setenv("EMBEDSPACE_MINILM", "/nonexistent/minilm")  # MiniLM not found
     folder = tmp_path / "word2vec"
     folder.mkdir()
     np.save(folder / "vectors.npy", np.eye(3, dtype=np.float16))

@@ -8,8 +8,8 @@ from embedspace.analysis.arithmetic import calc
 from embedspace.analysis.isotropy import remove_top, top_directions
 from embedspace.contextual.isolated import WordReader
 from embedspace.errors import NotACandidate, UnknownKeyError
+from embedspace.io.open_vocabulary import OpenVocabularySpace
 from embedspace.io.registry import limited
-from embedspace.open_vocabulary import OpenVocabularySpace
 from embedspace.space import Space
 
 

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,13 @@ def test_a_damaged_record_is_ignored(copy, tmp_path, hashed):
     stamps.write_text("{not json")
     verify_checksum(copy, stamps=stamps)
     assert len(hashed) == len(MINILM_SHA256S) and json.loads(stamps.read_text())
+
+
+def test_a_record_others_could_write_is_not_trusted(copy, tmp_path, hashed):
+    stamps = tmp_path / "verified.json"
+    verify_checksum(copy, stamps=stamps)
+    assert stat.S_IMODE(stamps.stat().st_mode) == 0o644
+    hashed.clear()
+    stamps.chmod(0o666)  # in a shared cache, another user could have vouched for a swapped file
+    verify_checksum(copy, stamps=stamps)
+    assert sorted(hashed) == sorted(MINILM_SHA256S)

@@ -74,7 +74,7 @@ def test_minilm_3cosadd_equals_gensim_question_by_question(minilm, sample_file):
 @pytest.mark.skipif(not (ROOT / "data" / "word2vec").is_dir(),
                     reason="data/word2vec/ (the shipped word2vec space) has not been built yet")
 def test_word2vec_3cosadd_equals_gensim(sample_file):
-    from embedspace.io.loading import load_space
+    from embedspace.catalog import load_space
 
     assert_equals_gensim(load_space("word2vec"), sample_file)
 

@@ -44,7 +44,7 @@ def test_a_number_of_directions_outside_the_dims_is_refused(shared):
 
 
 def test_the_shipped_mini_is_post_processed_by_default_and_raw_on_request():
-    from embedspace.io.loading import load_space
+    from embedspace.catalog import load_space
     from embedspace.io.mini_model import load_mini_model, mini_space
 
     default, raw = load_space("mini"), load_space("mini", remove_top=0)

@@ -102,7 +102,7 @@ def test_the_mini_encoder_loads_a_model_folder(tmp_path):
     params = init_params(GPT, seed=3)
     save_model(tmp_path / "mini", params, GPT, extra_files={"vocab.txt": "\n".join(tokenizer.id_to_token) + "\n"})
     enc = mini_encoder(tmp_path / "mini")
-    assert enc.name == "mini" and enc.causal and enc.n_layer == GPT.n_layer
+    assert enc.name == str(tmp_path / "mini") and enc.causal and enc.n_layer == GPT.n_layer
     assert enc.tokenize("the dog") == ["<bos>", "the", "dog"]
     np.testing.assert_array_equal(enc.static_vector("dog"), params["wte"][tokenizer.token_to_id["dog"]])
 
@@ -122,8 +122,34 @@ def test_an_encoder_owns_its_threads_and_close_stops_them():
 def test_load_encoder_loads_anew_each_call_the_caller_keeps_it(monkeypatch):
     from embedspace.contextual import encoders
 
-    monkeypatch.setattr(encoders, "mini_encoder", lambda: encoder(GPT))
+    monkeypatch.setattr(encoders, "mini_encoder", lambda *args: encoder(GPT))
     first, second = encoders.load_encoder("mini"), encoders.load_encoder("mini")
     assert first is not second                                        # no module-level cache
     with pytest.raises(Exception, match="unknown model 'gpt5'"):
         encoders.load_encoder("gpt5")
+
+
+def test_the_static_space_is_the_models_raw_w_e(tmp_path, monkeypatch):
+    from embedspace.contextual.encoders import load_encoder, mini_encoder
+    from transformer.checkpoint import save_model
+
+    monkeypatch.setenv("EMBEDSPACE_CACHE", str(tmp_path / "cache"))
+    tokenizer = WordTokenizer.build(LINES, GPT.vocab_size)
+    params = init_params(GPT, seed=4)
+    save_model(tmp_path / "own", params, GPT, extra_files={"vocab.txt": "\n".join(tokenizer.id_to_token) + "\n"})
+    own = mini_encoder(tmp_path / "own", threads=1).space
+    assert own.postprocessing == "" and "dog" in own.index_to_key
+    np.testing.assert_array_equal(own["dog"], params["wte"][tokenizer.token_to_id["dog"]])
+    with load_encoder("mini", threads=1) as mini:
+        assert mini.workers.n == 1 and mini.space.postprocessing == ""  # not mini's default all-but-the-top
+        np.testing.assert_array_equal(mini.space["king"], mini.static_vector("king"))
+
+
+@pytest.mark.minilm
+def test_minilm_compares_with_its_token_embeddings_not_the_open_vocabulary_space():
+    from embedspace.contextual.encoders import load_encoder
+
+    with load_encoder("minilm") as minilm:
+        space = minilm.space
+        assert space.name == "minilm-we" and len(space) == 22_501 and space.postprocessing == ""
+        np.testing.assert_array_equal(space["tower"], minilm.static_vector("tower"))

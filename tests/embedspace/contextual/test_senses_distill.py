@@ -62,7 +62,7 @@ def test_choose_clusters_finds_planted_groups_and_scores_every_k():
 
 
 def test_word_senses_cluster_every_occurrence_and_show_its_sentences(run, encoder):
-    from embedspace.io.registry import load_space
+    from embedspace.catalog import load_space
 
     report = word_senses(run, "bank", layer=2, max_clusters=3, examples=2, topn=3,
                          centroid_spaces={"mini W_E": load_space("mini")},
@@ -129,7 +129,7 @@ def test_single_words_keeps_what_the_model_reads_as_one_known_word():
 
 
 def test_the_evaluation_table_uses_the_common_vocabulary(minilm):
-    from embedspace.io.registry import load_space
+    from embedspace.catalog import load_space
 
     word2vec = load_space("word2vec")
     small = restrict(word2vec, set(word2vec.index_to_key[:3000]))

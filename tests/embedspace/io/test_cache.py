@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from embedspace.catalog import load_space
 from embedspace.io import cache, formats, word2vec_binary
-from embedspace.io.loading import file_cache_key, load_space
+from embedspace.io.loading import file_cache_key
 from embedspace.space import Space
 from runtime import files
 

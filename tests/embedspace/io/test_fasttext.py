@@ -22,7 +22,7 @@ from embedspace.errors import FormatError, InvalidInput, UnknownKeyError
 from embedspace.io.detect import detect_format
 from embedspace.io.fasttext_bin import write_fasttext_bin
 from embedspace.io.formats import read_vectors
-from embedspace.io.open_vocabulary import OpenSpace
+from embedspace.io.open_vocabulary import OpenVocabularySpace
 from embedspace.io.subwords import FastTextSubwords, fnv1a, ngram_hashes
 from embedspace.space import Space
 
@@ -88,7 +88,7 @@ def test_gensim_test_models_equal_gensim_and_fasttext(name):
     words = [w.encode(encoding) for w in raw.raw_vocab]
     subwords = FastTextSubwords(path, encoding=encoding)
     oov = OOV if encoding != "utf-8" else OOV_UTF8
-    ours_oov = subwords.vectors_for(oov)
+    ours_oov = subwords.vectors(oov)
     for i, word in enumerate(keys[:300]):
         expected = reference_vector(raw, raw.vectors_ngrams, words[i], words, skip_eos)
         np.testing.assert_allclose(vectors[i], expected, rtol=1e-5, atol=1e-6)
@@ -140,7 +140,7 @@ def test_model_written_by_gensim_save_facebook_model():
     assert keys == kv.index_to_key and "café" in keys
     np.testing.assert_array_equal(vectors, kv.vectors)
     words = ["cafés", "naïveté", "horses", "q", "日本"]
-    np.testing.assert_array_equal(FastTextSubwords(path).vectors_for(words), [kv.get_vector(w) for w in words])
+    np.testing.assert_array_equal(FastTextSubwords(path).vectors(words), [kv.get_vector(w) for w in words])
 
 
 def test_limit_and_compressed_model(tmp_path):
@@ -152,8 +152,8 @@ def test_limit_and_compressed_model(tmp_path):
     got_keys, got = read_vectors(packed, limit=5)
     assert got_keys == keys[:5]
     np.testing.assert_array_equal(got, vectors[:5])
-    np.testing.assert_array_equal(FastTextSubwords(packed).vectors_for(["cafés"]),
-                                  FastTextSubwords(path).vectors_for(["cafés"]))
+    np.testing.assert_array_equal(FastTextSubwords(packed).vectors(["cafés"]),
+                                  FastTextSubwords(path).vectors(["cafés"]))
 
 
 def test_ngram_hashes_follow_fasttext_order():
@@ -170,21 +170,21 @@ def test_open_space_gives_unknown_words_their_ngram_vector():
     path = FIXTURES / "tiny_fasttext.bin"
     kv = load_facebook_vectors(str(path))
     keys, vectors = read_vectors(path, limit=10)
-    space = OpenSpace(Space(keys, vectors), FastTextSubwords(path))
-    assert "cafés" not in space
-    np.testing.assert_array_equal(space.vector_for("cafés"), kv.get_vector("cafés"))
+    space = OpenVocabularySpace.over(Space(keys, vectors), FastTextSubwords(path), cased=True)
+    assert "cafés" in space and not space.has_index_for("cafés")  # as gensim's FastText: a vector, not a row
+    np.testing.assert_array_equal(space["cafés"], kv.get_vector("cafés"))
     np.testing.assert_array_equal(space[[keys[0], "cafés"]], [kv.get_vector(keys[0]), kv.get_vector("cafés")])
     beyond = kv.index_to_key[12]  # in the model, beyond the limit: its own row counts too
-    np.testing.assert_array_equal(space.vector_for(beyond), kv.get_vector(beyond))
-    best = space.similar_by_vector(space.vector_for("cafés"), topn=3)
+    np.testing.assert_array_equal(space[beyond], kv.get_vector(beyond))
+    best = space.similar_by_vector(space["cafés"], topn=3)
     assert len(best) == 3 and all(key in keys for key, _ in best)
-    space.vocabulary.close()
+    space.reader.close()
 
 
 def test_open_space_refuses_a_word_without_ngrams(tmp_path):
     path = write_fasttext_bin(tmp_path / "m.bin", ["cat"], np.ones((1 + 4, 2), np.float32), minn=4, maxn=4, bucket=4)
     keys, vectors = read_vectors(path)
-    space = OpenSpace(Space(keys, vectors), FastTextSubwords(path, encoding="ascii"))
+    space = OpenVocabularySpace.over(Space(keys, vectors), FastTextSubwords(path, encoding="ascii"), cased=True)
     assert space["cats"].tolist() == [1.0, 1.0]  # "<cat", "cats", "ats>"
     with pytest.raises(UnknownKeyError, match="'x'"):
         space["x"]  # "<x>" is shorter than the shortest n-gram
@@ -198,7 +198,7 @@ def test_changed_model_file_is_refused_by_lookups(tmp_path):
     subwords = FastTextSubwords(path)
     path.write_bytes(path.read_bytes())  # same content, new ctime
     with pytest.raises(FormatError, match="changed since its space was loaded"):
-        subwords.vectors_for(["cat"])
+        subwords.vectors(["cat"])
 
 
 # -- faults ------------------------------------------------------------------------------------------------

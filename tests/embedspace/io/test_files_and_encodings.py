@@ -35,7 +35,7 @@ HEADER_END = BINARY.index(b"\n") + 1
 @pytest.mark.parametrize("how", ["read_vectors", "load_space with its format"])
 def test_fifo_is_refused_without_blocking(tmp_path, monkeypatch, how):
     """load_space with a format given sniffs nothing: the cache's stamp must not block on the FIFO either."""
-    from embedspace.io.loading import load_space
+    from embedspace.catalog import load_space
 
     monkeypatch.setenv("EMBEDSPACE_CACHE", str(tmp_path / "cache"))
     fifo = tmp_path / "pipe.txt"

@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from embedspace.catalog import load_space
 from embedspace.errors import EmbedspaceError
 from embedspace.io.formats import read_vectors
-from embedspace.io.loading import load_space
 from embedspace.space import Space
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "vectors"

@@ -4,10 +4,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from embedspace import catalog
+from embedspace.catalog import load_space
+from embedspace.contextual import minilm_space
 from embedspace.errors import UnknownKeyError
 from embedspace.io import shipped
-from embedspace.io.loading import load_space
-from embedspace.open_vocabulary import OpenVocabularySpace
+from embedspace.io.open_vocabulary import OpenVocabularySpace
 from transformer.minilm_files import ModelNotFound, find_minilm_dir
 
 
@@ -31,15 +33,15 @@ def test_minilm_we_lists_words_before_single_letters():
 
 
 def test_the_candidate_cache_key_follows_the_words_and_the_layers():
-    key, settings = shipped.open_cache_key(["tower", "king"], (2, 6))
+    key, settings = minilm_space.open_cache_key(["tower", "king"], (2, 6))
     assert key.startswith("minilm-open-") and settings["layers"] == [2, 6]
-    assert shipped.open_cache_key(["tower", "king"], (2, 6)) == (key, settings)
-    assert shipped.open_cache_key(["tower", "queen"], (2, 6))[0] != key
-    assert shipped.open_cache_key(["tower", "king"], (6,))[0] != key
+    assert minilm_space.open_cache_key(["tower", "king"], (2, 6)) == (key, settings)
+    assert minilm_space.open_cache_key(["tower", "queen"], (2, 6))[0] != key
+    assert minilm_space.open_cache_key(["tower", "king"], (6,))[0] != key
 
 
 def test_the_shipped_candidates_are_lower_case_words_with_the_demos_own():
-    words = shipped.candidate_words()
+    words = minilm_space.candidate_words()
     assert len(words) == len(set(words)) > 30_000
     assert all(w.isascii() and w.isalpha() and w.islower() for w in words)
     assert words[:3] == ["the", "a", "of"] and {"bratwurst", "schnitzel", "mussolini", "skyscraper"} <= set(words)
@@ -51,12 +53,12 @@ def test_the_open_space_is_built_once_from_its_words_and_reads_the_others(minilm
     from embedspace.contextual.isolated import isolated_vectors
 
     words = ["tower", "towers", "skyscraper", "castle", "king", "queen", "man", "woman"]
-    monkeypatch.setattr(shipped, "candidate_words", lambda: words)
+    monkeypatch.setattr(minilm_space, "candidate_words", lambda: words)
     seen = []
     space = load_space("minilm", progress=lambda done, total: seen.append((done, total)))
     assert isinstance(space, OpenVocabularySpace) and space.index_to_key == words and seen[-1] == (8, 8)
     with load_encoder("minilm") as encoder:
-        expected = isolated_vectors(encoder, [*words, "sushi", "new york"], shipped.MINILM_LAYERS)
+        expected = isolated_vectors(encoder, [*words, "sushi", "new york"], minilm_space.MINILM_LAYERS)
     np.testing.assert_allclose(space.vectors, expected[:8], atol=1e-5)
     np.testing.assert_allclose(space[["Sushi", "New  York"]], expected[8:], atol=2e-4)  # read on the fly
     assert [k for k, _ in space.similar_by_vector(space["tower"], topn=2, exclude=["tower"])] == ["towers", "skyscraper"]
@@ -64,7 +66,7 @@ def test_the_open_space_is_built_once_from_its_words_and_reads_the_others(minilm
     again = load_space("minilm")
     assert isinstance(again.vectors, np.memmap) and not seen  # from the cache: nothing built
     assert load_space("minilm", limit=3).index_to_key == words[:3]
-    assert shipped.describe_minilm().size == len(words)
+    assert minilm_space.describe_minilm().size == len(words)
     with pytest.raises(UnknownKeyError, match="'☃☃' is not in the vocabulary of space 'minilm'"):
         space["☃☃"]
 
@@ -90,15 +92,15 @@ def test_a_train_mini_folder_is_a_space_of_its_w_e(tmp_path):
 
 
 def test_spaces_holding_reads_the_word_files():
-    assert "word2vec" in shipped.spaces_holding("cat") and "word2vec" in shipped.spaces_holding("Cat")
-    assert "word2vec" not in shipped.spaces_holding("mussolini")
+    assert "word2vec" in catalog.spaces_holding("cat") and "word2vec" in catalog.spaces_holding("Cat")
+    assert "word2vec" not in catalog.spaces_holding("mussolini")
 
 
 @pytest.mark.minilm
 def test_minilm_can_read_any_word_and_minilm_we_holds_its_whole_words(minilm_folder):
-    assert shipped.spaces_holding("sushi")[0] == "minilm" and "minilm-we" not in shipped.spaces_holding("sushi")
-    assert {"minilm", "minilm-we"} <= set(shipped.spaces_holding("Mussolini"))
-    assert shipped.spaces_holding("☃") == []
+    assert catalog.spaces_holding("sushi")[0] == "minilm" and "minilm-we" not in catalog.spaces_holding("sushi")
+    assert {"minilm", "minilm-we"} <= set(catalog.spaces_holding("Mussolini"))
+    assert catalog.spaces_holding("☃") == []
 
 
 @pytest.mark.minilm

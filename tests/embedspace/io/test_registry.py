@@ -6,10 +6,9 @@ import sys
 import numpy as np
 import pytest
 
+from embedspace.catalog import default_registry, known_spaces, load_space, shipped_registry
 from embedspace.errors import InvalidInput, UnknownSpaceError
-from embedspace.io.loading import known_spaces, load_space
 from embedspace.io.registry import Provider, Registry, SpaceInfo
-from embedspace.io.shipped import default_registry, shipped_registry
 from embedspace.session import Session
 from embedspace.space import Space
 
@@ -32,18 +31,19 @@ def test_a_registered_space_loads_with_the_options():
     calls = []
     registry = Registry({"plug": recording_provider(calls)})
     assert load_space("plug", limit=5, registry=registry).name == "plug"
-    assert calls == [{"limit": 5, "keep_all_tokens": False}]
+    assert calls == [{"limit": 5, "keep_all_tokens": False, "verify": False}]
     assert known_spaces(registry) == [SpaceInfo("plug", True, size=2, dims=2, origin="a test")]
 
 
 def test_a_registry_is_what_its_owner_put_in_it():
     registry = shipped_registry()
-    assert list(registry) == ["minilm", "word2vec", "mini", "minilm-we"]
+    assert list(registry) == ["minilm", "word2vec", "mini", "minilm-we", "minilm-distilled"]
     registry.register("plug", recording_provider([]))
     registry.unregister("mini")
-    assert list(registry) == ["minilm", "word2vec", "minilm-we", "plug"]
-    assert list(shipped_registry()) == ["minilm", "word2vec", "mini", "minilm-we"]  # a new one each time
-    with pytest.raises(UnknownSpaceError, match=r"'plug' is neither a space name \(minilm, word2vec, mini, minilm-we\)"):
+    assert list(registry) == ["minilm", "word2vec", "minilm-we", "minilm-distilled", "plug"]
+    assert list(shipped_registry()) == ["minilm", "word2vec", "mini", "minilm-we", "minilm-distilled"]  # a new one each time
+    with pytest.raises(UnknownSpaceError,
+                       match=r"'plug' is neither a space name \(minilm, word2vec, mini, minilm-we, minilm-distilled\)"):
         load_space("plug")  # the default names know nothing of a registry someone else filled
 
 
@@ -62,7 +62,8 @@ def test_a_session_asks_its_own_registry():
         assert session.space("plug", limit=1, progress=print) is first  # progress is no part of the request
         session.space("plug", limit=2)
         assert [info.name for info in session.spaces()] == ["plug"]
-    assert calls == [{"limit": 1, "keep_all_tokens": False}, {"limit": 2, "keep_all_tokens": False}]
+    assert calls == [{"limit": 1, "keep_all_tokens": False, "verify": False},
+                     {"limit": 2, "keep_all_tokens": False, "verify": False}]
 
 
 def test_a_failing_describe_reads_as_unavailable():

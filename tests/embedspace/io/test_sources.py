@@ -11,11 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from embedspace.catalog import default_space_name, known_spaces, load_space
 from embedspace.errors import FormatError, InvalidInput, MissingFile, PickleRefused, UnknownSpaceError
 from embedspace.io import shipped
-from embedspace.io.loading import known_spaces, load_space
 from embedspace.io.saving import save_space
-from embedspace.io.shipped import default_space_name
 from transformer.minilm_files import ChecksumMismatch, ModelNotFound, find_minilm_dir, sha256_of
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "vectors"
@@ -177,10 +176,7 @@ def test_minilm_keeps_whole_words_and_caches_them(tmp_path, monkeypatch):
 
 
 def test_default_space_is_word2vec_without_minilm(monkeypatch):
-    def missing(explicit=None):
-        raise ModelNotFound("not here")
-
-    monkeypatch.setattr(shipped, "find_minilm_dir", missing)
+    monkeypatch.setenv("EMBEDSPACE_MINILM", "/nonexistent/minilm")  # MiniLM not found
     assert default_space_name() == "word2vec"
     infos = {i.name: i for i in known_spaces()}
     assert not infos["minilm"].available and not infos["minilm-we"].available

@@ -89,7 +89,7 @@ def test_with_minilm_installed_its_sections_run(tour_run):
 
 
 def test_every_available_shipped_space_is_asked(tour_run):
-    from embedspace.io.registry import known_spaces
+    from embedspace.catalog import known_spaces
 
     report, _ = tour_run
     available = [i.name for i in known_spaces() if i.available and i.name in ("word2vec", "minilm", "mini")]
@@ -134,7 +134,7 @@ def test_the_tour_uses_the_caller_s_session_and_leaves_it_open(tmp_path, monkeyp
 
 
 def test_a_space_that_cannot_be_loaded_is_tried_once_and_its_reason_kept(tmp_path, monkeypatch, session):
-    import embedspace.io.loading
+    import embedspace.catalog
 
     calls = []
 
@@ -142,7 +142,7 @@ def test_a_space_that_cannot_be_loaded_is_tried_once_and_its_reason_kept(tmp_pat
         calls.append(name)
         raise FileNotFoundError(f"no files for {name}")
 
-    monkeypatch.setattr(embedspace.io.loading, "load_space", no_space)
+    monkeypatch.setattr(embedspace.catalog, "load_space", no_space)
     tour = Tour(tmp_path, session)
     for _ in range(2):
         with pytest.raises(Unavailable, match=r"space 'mini' is not available \(FileNotFoundError: no files for mini\)"):
@@ -153,12 +153,12 @@ def test_a_space_that_cannot_be_loaded_is_tried_once_and_its_reason_kept(tmp_pat
 # -- what run_section records ------------------------------------------------------------------------------
 
 def test_a_missing_input_is_reported_not_raised(tmp_path, monkeypatch, session):
-    import embedspace.io.loading
+    import embedspace.catalog
 
     def no_space(name, **options):
         raise FileNotFoundError(f"no files for {name}")
 
-    monkeypatch.setattr(embedspace.io.loading, "load_space", no_space)
+    monkeypatch.setattr(embedspace.catalog, "load_space", no_space)
     spec = next(s for s in SECTIONS if s.title == "Neighbours")
     section = run_section(Tour(tmp_path, session), spec)
     assert section.status == "not available"
