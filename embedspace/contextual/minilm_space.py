@@ -20,17 +20,14 @@ import json
 import logging
 from pathlib import Path
 
-from embedspace.contextual.encoders import load_encoder
-from embedspace.contextual.isolated import WordReader, isolated_vectors
+from embedspace.contextual.isolated import WordReader
 from embedspace.errors import MissingFile
 from embedspace.io.cache import Allocate, cached_space
 from embedspace.io.open_vocabulary import OpenVocabularySpace
 from embedspace.io.registry import Provider, SpaceInfo, limited
-from embedspace.paths import wordlists_dir
+from embedspace.paths import minilm_stamps, wordlists_dir
 from embedspace.space import Space
 from transformer.minilm_files import MINILM_SHA256, ModelNotFound, find_minilm_dir, verify_checksum
-from transformer.pretrained import load_minilm as load_weights
-from transformer.wordpiece import WordPiece
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +72,10 @@ def load_minilm(*, limit: int | None = None, progress=None, verify: bool = False
     folder = find_minilm_dir()
     words = candidate_words()
 
-    def build(allocate: Allocate) -> Space:
+    def build(allocate: Allocate) -> Space:  # the model on its threads: imported only for this first build
+        from embedspace.contextual.encoders import load_encoder
+        from embedspace.contextual.isolated import isolated_vectors
+
         verify_checksum(folder)
         with load_encoder("minilm") as encoder:
             vectors = allocate((len(words), encoder.cfg.n_embd))  # [V, D]
@@ -89,12 +89,16 @@ def load_minilm(*, limit: int | None = None, progress=None, verify: bool = False
 
 
 def minilm_model(folder: Path) -> tuple:
-    """(cfg, params) of all-MiniLM-L6-v2 in ``folder``, checksum-verified."""
-    return load_weights(folder)
+    """(cfg, params) of all-MiniLM-L6-v2 in ``folder``, checksum-verified (or unchanged since it was)."""
+    from transformer.pretrained import load_minilm as load_weights  # imported only when a word is read
+
+    return load_weights(folder, stamps=minilm_stamps())
 
 
 def minilm_tokenizer(folder: Path):
     """The WordPiece tokenizer of ``folder``."""
+    from transformer.wordpiece import WordPiece  # imported only when a word outside the candidates is typed
+
     return WordPiece.from_folder(folder)
 
 
