@@ -11,27 +11,43 @@ gensim's semantics (``KeyedVectors.most_similar`` and ``most_similar_cosmul``):
   ``1e-6``.
 
 Input keys are left out of the answers (terms given as vectors are not keys); ties keep the lower
-vocabulary index. This module imports nothing of :mod:`embedspace.space`, which imports it.
+vocabulary index. This module imports nothing of :mod:`embedspace.space`, which imports it: what a
+query needs of a space is the protocol :class:`Searchable`, which :class:`~embedspace.space.Space` meets.
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
 from embedspace.errors import InvalidInput
 from runtime.ranking import top_k
 
-if TYPE_CHECKING:
-    from embedspace.space import Space
-
 EXAMPLE = "king - man + woman"
 METHODS = ("add", "mul")
 COSMUL_EPSILON = 1e-6  # gensim's (and Levy & Goldberg's) guard against a zero denominator
 KEEP_MARGIN = 20  # with a keep filter, rank this many more keys than asked for before looking further
+
+
+class Searchable(Protocol):
+    """What a query needs of a space (:class:`embedspace.space.Space` has it all): keys, unit rows, cosines."""
+
+    index_to_key: list[str]  # [V], row order
+
+    @property
+    def key_to_index(self) -> Mapping[str, int]: ...  # {key: row}
+
+    @property
+    def dim(self) -> int: ...  # D
+
+    def resolve(self, word: str) -> str: ...  # the key a typed word stands for; UnknownKeyError if none
+
+    def unit(self, keys: Sequence[str]) -> np.ndarray: ...  # unit rows of keys [n, D]
+
+    def cosine_scores(self, query: np.ndarray, restrict_vocab: int | None = None) -> np.ndarray: ...  # [Q, D] -> [Q, R]
 
 
 @dataclass(frozen=True)
@@ -95,7 +111,7 @@ def describe(terms: Sequence[Term]) -> str:
     return " ".join(parts)
 
 
-def term_vectors(space: Space, terms: Sequence[Term]) -> np.ndarray:
+def term_vectors(space: Searchable, terms: Sequence[Term]) -> np.ndarray:
     """Each term's vector [T, D]: a key's unit vector, a vector term as it is given."""
     keys = [t.key for t in terms if isinstance(t.key, str)]
     unit = iter(space.unit(keys)) if keys else iter(())  # [K, D]
@@ -105,7 +121,7 @@ def term_vectors(space: Space, terms: Sequence[Term]) -> np.ndarray:
     return np.stack(rows)
 
 
-def query_vector(space: Space, terms: Sequence[Term]) -> np.ndarray:
+def query_vector(space: Searchable, terms: Sequence[Term]) -> np.ndarray:
     """The unit vector a 3CosAdd query points to: the weighted mean of its terms' vectors [D].
 
     Raises
@@ -124,8 +140,9 @@ def query_vector(space: Space, terms: Sequence[Term]) -> np.ndarray:
     """
     if not terms:
         raise InvalidInput(f"empty expression: give at least one key, e.g. {EXAMPLE!r}")
-    weights = np.array([t.weight for t in terms], dtype=np.float32)  # [T]
-    mean = weights @ term_vectors(space, terms) / np.abs(weights).sum()  # [T] @ [T, D] -> [D]
+    weights = np.array([t.weight for t in terms], dtype=np.float64)  # [T]
+    vectors = term_vectors(space, terms).astype(np.float64)  # [T, D]; float64: vector terms may be near float32's max
+    mean = weights @ vectors / np.abs(weights).sum()  # [T] @ [T, D] -> [D]
     norm = float(np.linalg.norm(mean))
     if not norm > 1e-6:
         raise InvalidInput(f"the expression {describe(terms)!r} cancels out: its vector has zero length")
@@ -144,7 +161,7 @@ def cosmul(positive_cosines: np.ndarray, negative_cosines: np.ndarray) -> np.nda
     return numerator / (np.prod((1 + negative_cosines) / 2, axis=0) + COSMUL_EPSILON)
 
 
-def cosmul_scores(space: Space, terms: Sequence[Term], restrict_vocab: int | None = None) -> np.ndarray:
+def cosmul_scores(space: Searchable, terms: Sequence[Term], restrict_vocab: int | None = None) -> np.ndarray:
     """The 3CosMul score of every key (of the first ``restrict_vocab``) [R].
 
     Unlike gensim, a vector term is taken as a direction (its cosine, whatever its length) and
@@ -165,7 +182,7 @@ def cosmul_scores(space: Space, terms: Sequence[Term], restrict_vocab: int | Non
     return cosmul(cosines[: len(positive)], cosines[len(positive):])  # [R]
 
 
-def best_keys(space: Space, scores: np.ndarray, excluded: Iterable[str], topn: int,
+def best_keys(space: Searchable, scores: np.ndarray, excluded: Iterable[str], topn: int,
               keep: Callable[[str], bool] | None = None) -> list[tuple[str, float]]:
     """The ``topn`` best ``(key, score)`` of ``scores`` [R] (modified in place), leaving out the keys ``excluded``.
 
@@ -192,12 +209,12 @@ def best_keys(space: Space, scores: np.ndarray, excluded: Iterable[str], topn: i
         k *= 4  # many keys were left out: look further down the ranking
 
 
-def resolved(space: Space, terms: Sequence[Term]) -> list[Term]:
-    """``terms`` with each typed key replaced by the key it stands for (:meth:`Space.resolve`: case folding)."""
+def resolved(space: Searchable, terms: Sequence[Term]) -> list[Term]:
+    """``terms`` with each typed key replaced by the key it stands for (:meth:`Searchable.resolve`: case folding)."""
     return [Term(space.resolve(t.key), t.weight) if isinstance(t.key, str) else t for t in terms]
 
 
-def nearest(space: Space, terms: Sequence[Term], topn: int = 10, method: str = "add",
+def nearest(space: Searchable, terms: Sequence[Term], topn: int = 10, method: str = "add",
             restrict_vocab: int | None = None, exclude_inputs: bool = True,
             keep: Callable[[str], bool] | None = None) -> list[tuple[str, float]]:
     """The ``topn`` keys that best answer the query of ``terms`` (see :func:`most_similar`).
@@ -213,7 +230,7 @@ def nearest(space: Space, terms: Sequence[Term], topn: int = 10, method: str = "
     return best_keys(space, scores, inputs, topn, keep)
 
 
-def most_similar(space: Space, positive: Iterable = (), negative: Iterable = (), topn: int = 10,
+def most_similar(space: Searchable, positive: Iterable = (), negative: Iterable = (), topn: int = 10,
                  method: str = "add", restrict_vocab: int | None = None,
                  exclude_inputs: bool = True, keep: Callable[[str], bool] | None = None) -> list[tuple[str, float]]:
     """The keys that best answer ``positive`` minus ``negative``: :meth:`Space.most_similar` with ``exclude_inputs``.

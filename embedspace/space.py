@@ -12,6 +12,7 @@ import numpy as np
 
 from embedspace import queries
 from embedspace.errors import InvalidInput, UnknownKeyError
+from embedspace.norms import inverse, norms_from_squares, sum_squares, unit_rows
 from runtime.threads import blas_threads_for, matmul_bytes, matmul_flops
 
 log = logging.getLogger(__name__)
@@ -47,35 +48,6 @@ def index_keys(keys: list[str]) -> dict[str, int]:
         repeated = next(key for i, key in enumerate(keys) if index[key] != i)
         raise InvalidInput(f"duplicate keys in index_to_key, e.g. {repeated!r}")
     return index
-
-
-def row_norms(block: np.ndarray) -> np.ndarray:
-    """L2 norm of each row: [n, D] -> [n] float32, without an [n, D] temporary."""
-    return np.sqrt(np.einsum("ij,ij->i", block, block))
-
-
-def inverse(norms: np.ndarray) -> np.ndarray:
-    """1 / norms [n], with 0 where a norm is 0.
-
-    Examples
-    --------
-    >>> inverse(np.array([2.0, 0.0], dtype=np.float32))
-    array([0.5, 0. ], dtype=float32)
-    """
-    with np.errstate(divide="ignore"):
-        return np.where(norms > 0, 1.0 / np.maximum(norms, 1e-30), 0.0).astype(np.float32)
-
-
-def unit_rows(rows: np.ndarray) -> np.ndarray:
-    """Each row (the last axis) scaled to unit length: [..., D] -> [..., D]; a zero row stays zero.
-
-    Examples
-    --------
-    >>> unit_rows(np.array([[3.0, 4.0], [0.0, 0.0]])).tolist()
-    [[0.6, 0.8], [0.0, 0.0]]
-    """
-    norms = np.linalg.norm(rows, axis=-1, keepdims=True)
-    return rows / np.where(norms > 0, norms, 1.0)
 
 
 def read_only(array: np.ndarray) -> np.ndarray:
@@ -138,6 +110,7 @@ class Space:
         self._cased = cased
         self.postprocessing = ""  # what was done to the vectors after loading (see :meth:`mapped`)
         self._norms: np.ndarray | None = None
+        self._extreme = np.empty(0, dtype=np.int64)  # rows scored in float64, found with the norms
         self._inverse: np.ndarray | None = None
         self._unit: np.ndarray | None = None
 
@@ -224,14 +197,26 @@ class Space:
     # -- normalised rows --------------------------------------------------------------------
     @property
     def norms(self) -> np.ndarray:
-        """L2 norm of every row [V], computed once, chunk by chunk (no [V, D] temporary)."""
+        """L2 norm of every row [V] float64, computed once, chunk by chunk (no [V, D] temporary).
+
+        True even for rows beyond float32's range (see :func:`embedspace.norms.row_norms`).
+        """
         if self._norms is None:
-            norms = np.empty(len(self), dtype=np.float32)
+            squares = np.empty(len(self), dtype=np.float32)
             step = chunk_rows(self.dim)
             for start in range(0, len(self), step):
-                norms[start : start + step] = row_norms(self.vectors[start : start + step])
-            self._norms = read_only(norms)
+                squares[start : start + step] = sum_squares(self.vectors[start : start + step])
+            self._keep_norms(*norms_from_squares(squares, self.vectors))
         return self._norms
+
+    def _keep_norms(self, norms: np.ndarray, extreme: np.ndarray) -> None:
+        """Keep ``norms`` [V] and the ``extreme`` rows [m] of :func:`~embedspace.norms.norms_from_squares`.
+
+        Scaling an extreme row by its float32 inverse norm is inexact, and its products with a
+        query may overflow; :meth:`unit_vectors` and :meth:`cosine_scores` redo those rows in float64.
+        """
+        self._norms = read_only(norms)
+        self._extreme = extreme
 
     @property
     def unit_vectors(self) -> np.ndarray:
@@ -247,12 +232,16 @@ class Space:
             for start in range(0, len(self), step):
                 np.multiply(self.vectors[start : start + step], inverse[start : start + step, None],
                             out=unit[start : start + step])
+            unit[self._extreme] = unit_rows(self.vectors[self._extreme])  # [m, D], scaled in float64
             self._unit = read_only(unit)
         return self._unit
 
     @property
     def inverse_norms(self) -> np.ndarray:
-        """1 / norm for every row [V], computed once; zero rows get 0 (their cosine with anything is 0)."""
+        """1 / norm for every row [V] float32, computed once; zero rows get 0 (their cosine with anything is 0).
+
+        Extreme rows (:func:`~embedspace.norms.norms_from_squares`) get an inexact value; the queries here redo them.
+        """
         if self._inverse is None:
             self._inverse = read_only(inverse(self.norms))
         return self._inverse
@@ -269,7 +258,8 @@ class Space:
         known this is one matrix product over the rows, on the BLAS threads
         :func:`runtime.threads.blas_threads_for` grants it. The first full query on a fresh
         space instead walks cache-sized chunks and computes the norms in the same pass, so a
-        memory-mapped matrix is read once and no [V, D] temporary exists.
+        memory-mapped matrix is read once and no [V, D] temporary exists. Extreme rows
+        (:func:`~embedspace.norms.norms_from_squares`) are scored again from unit rows scaled in float64.
         """
         query = np.asarray(query, dtype=np.float32)
         single = query.ndim == 1
@@ -280,22 +270,28 @@ class Space:
         else:
             scores = np.empty((queries.shape[0], n_rows), dtype=np.float32)
             shape = (queries.shape[0], self.dim, n_rows)
-            with blas_threads_for(matmul_flops(*shape), matmul_bytes(*shape)):
+            with blas_threads_for(matmul_flops(*shape), matmul_bytes(*shape)), np.errstate(over="ignore"):
                 np.matmul(queries, self.vectors[:n_rows].T, out=scores)  # [Q, D] @ [D, R] -> [Q, R]
-            scores *= self.inverse_norms[:n_rows]
+            with np.errstate(invalid="ignore"):  # inf * 0 where an extreme row overflowed: scored again below
+                scores *= self.inverse_norms[:n_rows]
+        extreme = self._extreme[self._extreme < n_rows]  # [m]
+        if extreme.size:
+            scores[:, extreme] = queries @ unit_rows(self.vectors[extreme]).T  # [Q, D] @ [D, m] -> [Q, m]
         return scores[0] if single else scores
 
     def _first_cosine_scores(self, queries: np.ndarray) -> np.ndarray:
         """Unit ``queries`` [Q, D] against every row [Q, V], computing :attr:`norms` in the same pass."""
-        norms = np.empty(len(self), dtype=np.float32)
+        squares = np.empty(len(self), dtype=np.float32)
         scores = np.empty((queries.shape[0], len(self)), dtype=np.float32)
         step = chunk_rows(self.dim, cache_sized=True)
-        for start in range(0, len(self), step):
-            block = self.vectors[start : start + step]  # [n, D]
-            norms[start : start + step] = row_norms(block)
-            np.matmul(queries, block.T, out=scores[:, start : start + step])  # [Q, D] @ [D, n] -> [Q, n]
-            scores[:, start : start + step] *= inverse(norms[start : start + step])
-        self._norms = read_only(norms)
+        with np.errstate(over="ignore"):  # extreme rows may overflow: scored again by the caller
+            for start in range(0, len(self), step):
+                block = self.vectors[start : start + step]  # [n, D]
+                squares[start : start + step] = sum_squares(block)
+                np.matmul(queries, block.T, out=scores[:, start : start + step])  # [Q, D] @ [D, n] -> [Q, n]
+        self._keep_norms(*norms_from_squares(squares, self.vectors))
+        with np.errstate(invalid="ignore"):
+            scores *= self.inverse_norms  # [Q, V] * [V]
         return scores
 
     def similar_by_vector(self, vector: np.ndarray, topn: int = 10, exclude: Iterable[str] = (),

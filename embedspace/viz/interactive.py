@@ -27,7 +27,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -35,17 +35,14 @@ from pathlib import Path
 import numpy as np
 
 from embedspace.errors import InvalidInput
+from embedspace.viz.interactive_charts import chart_fragment
+from embedspace.viz.page_parts import GREY, PALETTE, check_view_id, details_list, group_table, head
 from runtime.files import atomic_file
 
 log = logging.getLogger(__name__)
 
-# matplotlib's tab10, so that pages and pictures colour groups alike (a test holds them equal)
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-           "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
-GREY = "#737373"
 ALL_LABELS = 300  # up to this many points every word is written beside its point, as in the pictures
 DEFAULT_HEIGHT = 560  # CSS pixels of a view's drawing area
-VIEW_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
 CSP = ("default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
        "img-src data:")  # regl compiles its draw calls with Function(): hence 'unsafe-eval'
 HINT_3D = "drag: rotate · shift-drag: pan · wheel: zoom · click: select · double-click: reset"
@@ -169,12 +166,6 @@ def check_coords(coords, n: int) -> np.ndarray:
     return coords
 
 
-def check_view_id(view_id: str) -> None:
-    """An element id made of letters, digits, ``-`` and ``_``, starting with a letter."""
-    if not VIEW_ID.match(view_id):
-        raise InvalidInput(f"a view id is a letter followed by letters, digits, - or _; got {view_id!r}")
-
-
 def check_neighbours(table: NeighbourTable, n: int) -> None:
     """Shapes [n, k] and indices within the labels and the extra words."""
     indices, scores = np.asarray(table.indices), np.asarray(table.scores)
@@ -215,16 +206,6 @@ def script_json(payload) -> str:
     text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     text = re.sub("[<>&\u2028\u2029]", lambda m: SCRIPT_UNSAFE[m.group()], text)
     return LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
-def group_table(groups: Sequence[str] | None, n: int) -> tuple[np.ndarray | None, list[str], list[str]]:
-    """Per point, the index of its group [n]; the group names in order of first appearance; their colours."""
-    if groups is None:
-        return None, [], []
-    names = list(dict.fromkeys(str(g) for g in groups))
-    index = {name: i for i, name in enumerate(names)}
-    codes = np.fromiter((index[str(g)] for g in groups), dtype=np.int64, count=n)
-    return codes, names, [PALETTE[i % len(PALETTE)] for i in range(len(names))]
 
 
 def scatter_payload(view: ScatterView) -> dict:
@@ -299,22 +280,7 @@ def view_fragment(view, height: int = DEFAULT_HEIGHT) -> str:
     """
     if isinstance(view, ScatterView):
         return scatter_fragment(view, height)
-    from embedspace.viz.interactive_charts import chart_fragment
-
     return chart_fragment(view, height)
-
-
-def head(title: str, caption: str) -> str:
-    """The view's title and caption, escaped."""
-    text = f'<h3 class="es-title">{html.escape(title)}</h3>' if title else ""
-    return f'<div class="es-head">{text}<p class="es-caption">{html.escape(caption)}</p></div>' if caption or title \
-        else ""
-
-
-def details_list(details: Iterable[tuple[str, str]], heading: str = "projection") -> str:
-    """The method and parameters as a ``<dl>`` under ``heading``."""
-    rows = "".join(f"<dt>{html.escape(str(k))}</dt><dd>{html.escape(str(v))}</dd>" for k, v in details)
-    return f'<h4>{html.escape(heading)}</h4><dl class="es-details">{rows}</dl>' if rows else ""
 
 
 def legend_list(view: ScatterView) -> str:

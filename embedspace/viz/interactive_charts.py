@@ -21,7 +21,7 @@ import numpy as np
 
 from embedspace.errors import InvalidInput
 from embedspace.viz.geometry import PairRow, pair_groups
-from embedspace.viz.interactive import PALETTE, check_view_id, details_list, group_table, head
+from embedspace.viz.page_parts import PALETTE, check_view_id, details_list, group_table, head
 
 WIDTH = 820  # viewBox width; the SVG scales to its box
 ROW = 22  # height of one bar's row

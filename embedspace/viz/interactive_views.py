@@ -25,8 +25,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from embedspace.space import Space
-from embedspace.viz.interactive import GREY, PALETTE, Arrow, Marker, ScatterView
+from embedspace.viz.interactive import Arrow, Marker, ScatterView
 from embedspace.viz.interactive_charts import BarChart, LineChart, PairChart
+from embedspace.viz.page_parts import GREY, PALETTE
 
 
 def percent(share: float) -> str:
