@@ -172,7 +172,7 @@ def space_options(command):
 
     return click.option(
         "--space", "-s", default=None, metavar="SPACE",
-        help="A space name (minilm, word2vec, mini, minilm-we), a vector file or a train-mini model folder. "
+        help="A space name (minilm, word2vec, mini, minilm-we, minilm-distilled), a vector file or a train-mini model folder. "
              "Default: minilm if found, else word2vec.",
     )(load_options(with_space))
 

@@ -39,6 +39,8 @@ __all__ = ["COSMUL_EPSILON", "METHODS", "analogies", "analogy", "check_method", 
 
 log = logging.getLogger(__name__)
 
+FLOAT32 = np.finfo(np.float32)
+
 TABLE_BYTES = 24 * 2**20  # one term-by-vocabulary chunk of the product: about the size of the L3 cache
 BLOCK_BYTES = 1 * 2**20  # one questions-by-vocabulary block of scores: fits in a core's L2 cache
 DIRECT_GROUP = 2048  # questions per product when each question gets its own query vector
@@ -135,8 +137,17 @@ def scores_at(space: Space, positive: np.ndarray, negative: np.ndarray, method: 
 
 
 def unit_at(space: Space, rows: np.ndarray) -> np.ndarray:
-    """Unit vectors of some rows, [...] -> [..., D], without normalising the whole space (zero rows stay 0)."""
-    return space.vectors[rows] * inverse(space.norms[rows])[..., None]
+    """Unit vectors of some rows, [...] -> [..., D], without normalising the whole space (zero rows stay 0).
+
+    Rows scaled by the space's norms; the rare rows whose norm is outside float32's normal range
+    (values near 1e38 or 1e-38) are normalised exactly instead (:func:`embedspace.space.unit_rows`).
+    """
+    vectors, norms = space.vectors[rows], space.norms[rows]  # [..., D], [...] float64
+    unit = vectors * inverse(norms)[..., None]  # [..., D]
+    extreme = (norms > 0) & ((norms > FLOAT32.max) | (norms < FLOAT32.tiny))  # [...]
+    if extreme.any():
+        unit[extreme] = unit_rows(vectors[extreme])
+    return unit
 
 
 def unit_matrix(space: Space, n_rows: int) -> np.ndarray:

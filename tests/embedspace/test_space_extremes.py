@@ -105,3 +105,23 @@ def test_unit_rows_and_row_norms_at_the_limits():
     assert unit_rows(wide).dtype == np.float64
     np.testing.assert_allclose(unit_rows(wide), [[np.sqrt(0.5)] * 2, [1, 0]], atol=1e-15)
     assert unit_rows(np.array([[3, 4]])).tolist() == [[0.6, 0.8]]  # integers give float64, as before
+
+
+def test_batched_analogies_and_similarity_scores_ignore_the_rows_scale(tmp_path):
+    from embedspace.analysis.analogy import analogies, unit_at
+    from embedspace.analysis.evaluate import evaluate_similarity
+
+    keys = ["king", "man", "woman", "queen", "apple"]
+    base = np.array([[1, 1, 0], [1, 0, 0], [0, 0, 1], [0, 1, 1], [0.3, 0.2, 0.1]], dtype=np.float32)
+    scales = np.array([3e37, 1.0, 1e-39, 2e38, 1.0], dtype=np.float32)[:, None]  # overflow, normal, subnormal
+    scaled = Space(keys, base * scales, name="scaled")
+    plain = Space(keys, base, name="plain")
+    np.testing.assert_allclose(unit_at(scaled, np.arange(5)), reference_unit(base), rtol=1e-6, atol=1e-7)
+    questions = [("man", "king", "woman"), ("king", "queen", "man")]
+    for method in ("add", "mul"):
+        ours, expected = analogies(scaled, questions, method, topn=2), analogies(plain, questions, method, topn=2)
+        assert [[k for k, _ in a] for a in ours] == [[k for k, _ in a] for a in expected]
+        np.testing.assert_allclose([s for a in ours for _, s in a], [s for a in expected for _, s in a], rtol=1e-5)
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("king\tqueen\t9\nman\twoman\t5\nking\tapple\t1\nqueen\tapple\t2\n")
+    assert evaluate_similarity(scaled, pairs).spearman == pytest.approx(evaluate_similarity(plain, pairs).spearman)
