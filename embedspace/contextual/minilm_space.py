@@ -20,10 +20,8 @@ import json
 import logging
 from pathlib import Path
 
-from embedspace.contextual.isolated import WordReader
 from embedspace.errors import MissingFile
 from embedspace.io.cache import Allocate, cached_space
-from embedspace.io.open_vocabulary import OpenVocabularySpace
 from embedspace.io.registry import Provider, SpaceInfo, limited
 from embedspace.paths import minilm_stamps, wordlists_dir
 from embedspace.space import Space
@@ -81,6 +79,10 @@ def load_minilm(*, limit: int | None = None, progress=None, verify: bool = False
             vectors = allocate((len(words), encoder.cfg.n_embd))  # [V, D]
             vectors[:] = isolated_vectors(encoder, words, MINILM_LAYERS, progress=progress)
         return Space(words, vectors, origin=minilm_origin(folder, len(words)), name="minilm", unique_keys=True)
+
+    # imported only when the space is loaded: a query on another space never pays for them
+    from embedspace.contextual.isolated import WordReader
+    from embedspace.io.open_vocabulary import OpenVocabularySpace
 
     key, settings = open_cache_key(words, MINILM_LAYERS)
     rows = cached_space(folder / "model.safetensors", key, build, settings=settings, name="minilm", verify=verify)

@@ -24,9 +24,7 @@ from embedspace.io import mini_model
 from embedspace.io.cache import Allocate, cached_space
 from embedspace.io.checks import UTF8, KeyCodec
 from embedspace.io.formats import Progress, detect_format, read_space_dir, read_vectors
-from embedspace.io.open_vocabulary import OpenVocabularySpace
 from embedspace.io.registry import limited
-from embedspace.io.subwords import FastTextSubwords
 from embedspace.space import Space
 
 
@@ -70,6 +68,10 @@ def load_path(path: Path, *, limit: int | None = None, format: str | None = None
     space = cached_space(path, file_cache_key(path, limit), build, settings=settings, name=path.name, verify=verify)
     if fmt != "fasttext-bin":
         return space
+    # a fastText .bin only: loading other files never imports these
+    from embedspace.io.open_vocabulary import OpenVocabularySpace
+    from embedspace.io.subwords import FastTextSubwords
+
     subwords = FastTextSubwords(path, encoding=codec.encoding, unicode_errors=codec.unicode_errors)
     return OpenVocabularySpace.over(space, subwords, cased=True)
 
