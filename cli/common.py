@@ -124,7 +124,7 @@ def load_options(command):
     """``--limit``, ``--format``, ``--trust-pickle``, ``--all-tokens``, ``--remove-top``, ``--encoding``,
     ``--unicode-errors``, ``--verify``: given as ``load`` (LoadOptions)."""
     from embedspace.io.checks import UNICODE_ERRORS
-    from embedspace.io.formats import FORMATS
+    from embedspace.io.detect import FORMATS
 
     @functools.wraps(command)
     def with_load_options(*args, limit, format, trust_pickle, keep_all_tokens, remove_top, encoding, unicode_errors,

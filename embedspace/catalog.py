@@ -33,8 +33,8 @@ from pathlib import Path
 from embedspace.contextual import minilm_space
 from embedspace.errors import InvalidInput, UnknownSpaceError, suggest_keys
 from embedspace.io import mini_model, shipped
-from embedspace.io.checks import KeyCodec
-from embedspace.io.formats import FORMATS, Progress
+from embedspace.io.checks import KeyCodec, Progress
+from embedspace.io.detect import FORMATS
 from embedspace.io.loading import is_model_folder, load_path
 from embedspace.io.registry import Provider, Registry, SpaceInfo, check_space_name, plugin_providers
 from embedspace.space import Space

@@ -22,9 +22,9 @@ from pathlib import Path
 from embedspace.errors import FormatError, PickleRefused
 from embedspace.io import mini_model
 from embedspace.io.cache import Allocate, cached_space
-from embedspace.io.checks import UTF8, KeyCodec
-from embedspace.io.formats import Progress, detect_format, read_space_dir, read_vectors
+from embedspace.io.checks import UTF8, KeyCodec, Progress
 from embedspace.io.registry import limited
+from embedspace.io.space_folder import read_space_dir
 from embedspace.space import Space
 
 
@@ -55,6 +55,8 @@ def load_path(path: Path, *, limit: int | None = None, format: str | None = None
     if path.is_dir():
         keys, vectors, _ = read_space_dir(path, limit)
         return Space(keys, vectors, origin=str(path.resolve()), name=path.name)
+    from embedspace.io.formats import detect_format, read_vectors  # the readers: only for a vector file
+
     fmt = format or detect_format(path)
     if fmt == "gensim":
         return load_gensim_native(path, limit, trust_pickle)

@@ -28,8 +28,8 @@ import numpy as np
 
 from embedspace.errors import MissingFile
 from embedspace.io.cache import Allocate, cached_space
-from embedspace.io.formats import read_space_dir
 from embedspace.io.registry import Provider, SpaceInfo, limited
+from embedspace.io.space_folder import read_space_dir
 from embedspace.paths import data_dir
 from embedspace.space import Space
 from transformer.minilm_files import (

@@ -127,3 +127,13 @@ def test_stale_temporaries_of_gone_processes_are_removed_and_nothing_else(tmp_pa
         removed = {p.name for p in remove_stale_temporaries(tmp_path)}
         assert live.exists()
     assert removed == {name for name, gone in names.items() if gone}
+
+
+def test_the_host_tag_names_this_machine_as_socket_does():
+    import hashlib
+    import socket
+
+    from runtime.files import host_tag
+
+    # temporaries written by an earlier version (which hashed socket.gethostname()) keep their owner
+    assert host_tag() == hashlib.blake2b(socket.gethostname().encode("utf-8"), digest_size=4).hexdigest()
