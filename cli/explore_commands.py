@@ -51,7 +51,8 @@ def explore_command(session, space: str | None, out: Path, method: str | None, a
         embedspace explore word2vec --coords royals.csv --out royals.html
     """
     from embedspace.viz.explore import explore_view, read_coordinates
-    from embedspace.viz.interactive import is_page_path, write_page
+    from embedspace.viz.figures import is_page_path
+    from embedspace.viz.interactive import write_page
 
     if not is_page_path(out):
         raise click.UsageError(f"--out names the page to write: a .html file, not {out.name!r}")

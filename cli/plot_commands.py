@@ -88,9 +88,7 @@ def plot_command(session: Session, words: tuple[str, ...], method: str, axes: tu
         embedspace plot king queen man woman prince princess --dims 3 --out royals.html
         embedspace plot italy germany rome berlin hitler mussolini --method axes --axes "italy - germany" "hitler - germany" --out axes.png
     """
-    from embedspace.io.export import write_coordinates_csv
-    from embedspace.viz.interactive import is_page_path, write_page
-    from embedspace.viz.plots import plot_points, save_figure
+    from embedspace.viz.figures import is_page_path
     from embedspace.viz.projections import project
 
     if method == "axes" and not 2 <= len(axes) <= 3:
@@ -106,14 +104,19 @@ def plot_command(session: Session, words: tuple[str, ...], method: str, axes: tu
                                  **options)
     heading = title or f"{PROJECTION_TITLES[method]} of {len(words)} words ({opened.name})"
     if is_page_path(out):  # -- interactive page (embedspace.viz.interactive) --
+        from embedspace.viz.interactive import write_page
         from embedspace.viz.interactive_views import points_view
 
         view = points_view(coords, words, projection, title=heading, details=[("space", opened.name)])
         write_page(out, [view], title=heading)
     else:
+        from embedspace.viz.plots import plot_points, save_figure
+
         save_figure(plot_points(coords, words, title=heading, axis_labels=projection.axis_labels()), out)
     click.echo(f"wrote {out}")
     if coords_csv is not None:
+        from embedspace.io.export import write_coordinates_csv
+
         write_coordinates_csv(coords_csv, words, coords)
         click.echo(f"wrote {coords_csv}")
 
@@ -141,15 +144,17 @@ def plot_analogy_command(session: Session, a: str, b: str, c: str, expected: str
         embedspace plot-analogy king man woman --expected queen --out analogy.png
         embedspace plot-analogy king man woman --expected queen --out analogy.html
     """
-    from embedspace.viz.interactive import is_page_path, write_page
-    from embedspace.viz.plots import plot_analogy, save_figure
+    from embedspace.viz.figures import is_page_path
 
     if is_page_path(out):  # -- interactive page (embedspace.viz.interactive) --
+        from embedspace.viz.interactive import write_page
         from embedspace.viz.interactive_views import analogy_view
 
         view = analogy_view(open_space(session, space), a, b, c, expected=expected, title=title)
         write_page(out, [view], title=view.title)
     else:
+        from embedspace.viz.plots import plot_analogy, save_figure
+
         save_figure(plot_analogy(open_space(session, space), a, b, c, expected=expected, title=title), out)
     click.echo(f"wrote {out}")
 
@@ -188,7 +193,7 @@ def plot_probe_command(session: Session, words: tuple[str, ...], direction: str,
         embedspace plot-probe --direction "cats - cat" --pairs plurals --names plural singular one two three four --out pairs.png
     """
     from embedspace.analysis.probes import direction_from_expression, score
-    from embedspace.viz.interactive import is_page_path, write_page
+    from embedspace.viz.figures import is_page_path
 
     if not words and pairs_file is None:
         raise click.UsageError("give WORDS to score, or --pairs FILE")
@@ -203,6 +208,7 @@ def plot_probe_command(session: Session, words: tuple[str, ...], direction: str,
         draw_pairs(opened, found, pairs_file, names, list(zip(words, map(float, scores))), measure, title,
                    xlabel, details, out)
     elif is_page_path(out):  # -- interactive page (embedspace.viz.interactive) --
+        from embedspace.viz.interactive import write_page
         from embedspace.viz.interactive_views import probe_view
 
         write_page(out, [probe_view(words, scores, title=heading, xlabel=xlabel, details=details)], title=heading)
@@ -218,8 +224,8 @@ def draw_pairs(space, direction, pairs_file: str, names: tuple[str, str], extra:
     """plot-probe --pairs: every pair of the file on its own row, as a picture or a page."""
     from cli.analysis_commands import shipped_or_path
     from embedspace.analysis.probes import pair_report, read_pairs
+    from embedspace.viz.figures import is_page_path
     from embedspace.viz.geometry import pair_rows
-    from embedspace.viz.interactive import is_page_path, write_page
 
     path = shipped_or_path(pairs_file)
     pairs = read_pairs(path)
@@ -232,6 +238,7 @@ def draw_pairs(space, direction, pairs_file: str, names: tuple[str, str], extra:
     heading = title or f"{report.wins}/{len(report.rows)} pairs along “{direction.name}” ({space.name})"
     details = [*details, ("pairs", f"{path.name}: {shown} {len(pairs)} pairs shown")]
     if is_page_path(out):
+        from embedspace.viz.interactive import write_page
         from embedspace.viz.interactive_views import pairs_view
 
         write_page(out, [pairs_view(rows, names, extra=extra, extra_name="words", title=heading, xlabel=xlabel,

@@ -52,17 +52,19 @@ def context(sentences, word, model, layers, topn, plot, as_json):
 
 def save_drift_plot(result, path: str) -> None:
     """The layer-drift chart of a comparison, written to ``path`` (a picture, or an .html page)."""
-    from embedspace.viz.interactive import is_page_path, write_page
-    from embedspace.viz.plots import plot_layer_drift, save_figure
+    from embedspace.viz.figures import is_page_path
 
     title = f"'{result.word}' in context ({result.model}): cosine by layer"
     if is_page_path(path):  # -- interactive page (embedspace.viz.interactive) --
+        from embedspace.viz.interactive import write_page
         from embedspace.viz.interactive_views import drift_view
 
         details = [("model", result.model), ("note", result.note),
                    *((f"sentence {i}", o.sentence) for i, o in enumerate(result.occurrences, start=1))]
         write_page(path, [drift_view(result.layer_drift(), title=title, details=details)], title=title)
         return
+    from embedspace.viz.plots import plot_layer_drift, save_figure
+
     save_figure(plot_layer_drift(result.layer_drift(), title=title), path)
 
 

@@ -2,7 +2,8 @@
 
 Every picture in :mod:`embedspace.viz` draws on an ``ax`` its caller gives or on :func:`new_axes`
 (a :class:`matplotlib.figure.Figure` never registered with pyplot, so nothing needs a display), and
-is saved with :func:`save_figure`. matplotlib is imported inside the functions.
+is saved with :func:`save_figure`; :func:`is_page_path` tells an interactive page's name from a picture's.
+matplotlib is imported inside the functions.
 """
 from __future__ import annotations
 
@@ -33,11 +34,22 @@ def new_axes(ax=None, figsize: tuple[float, float] = (7.0, 5.5), projection: str
     return figure.add_subplot(projection=projection)
 
 
+def is_page_path(path: str | os.PathLike) -> bool:
+    """Whether ``path`` names an interactive page (``.html`` or ``.htm``) rather than a picture.
+
+    Examples
+    --------
+    >>> is_page_path("royals.html"), is_page_path("royals.png")
+    (True, False)
+    """
+    return Path(path).suffix.lower() in (".html", ".htm")
+
+
 def save_figure(ax_or_fig, path: str | os.PathLike) -> Path:
     """Save the figure holding ``ax_or_fig`` to ``path``: PNG, SVG or PDF by extension.
 
-    Tight bounding box, 150 dpi for PNG; written atomically (a temporary file renamed into place),
-    creating missing folders.
+    150 dpi for PNG, the whole figure (a tight bounding box for a figure without a layout engine);
+    written atomically (a temporary file renamed into place), creating missing folders.
 
     Examples
     --------
@@ -55,8 +67,13 @@ def save_figure(ax_or_fig, path: str | os.PathLike) -> Path:
     figure = ax_or_fig
     while not isinstance(figure, Figure):  # axes -> (sub)figure -> root figure
         figure = figure.figure
+    # A figure of new_axes lays itself out (constrained layout) and its labels are re-placed at every
+    # draw: saved as it is, it is drawn once. A "tight" bounding box would draw it twice (one draw to
+    # measure, one to save; 0.46 against 0.37 s for 50 words) and could crop a label re-placed by the
+    # second draw; it stays for figures without a layout of their own (a caller's axes).
+    tight = "tight" if figure.get_layout_engine() is None else None
     with atomic_file(path, "wb") as out:
-        figure.savefig(out, format=file_format, dpi=DPI, bbox_inches="tight", facecolor="white")
+        figure.savefig(out, format=file_format, dpi=DPI, bbox_inches=tight, facecolor="white")
     log.info("saved %s", path)
     return path
 

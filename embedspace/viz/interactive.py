@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from embedspace.errors import InvalidInput
+from embedspace.viz.figures import is_page_path
 from embedspace.viz.interactive_charts import chart_fragment
 from embedspace.viz.page_parts import GREY, PALETTE, check_view_id, details_list, group_table, head
 from runtime.files import atomic_file
@@ -141,17 +142,6 @@ class ScatterView:
     def dims(self) -> int:
         """2 or 3."""
         return self.coords.shape[1]
-
-
-def is_page_path(path: str | os.PathLike) -> bool:
-    """Whether ``path`` names an interactive page (``.html`` or ``.htm``) rather than a picture.
-
-    Examples
-    --------
-    >>> is_page_path("royals.html"), is_page_path("royals.png")
-    (True, False)
-    """
-    return Path(path).suffix.lower() in (".html", ".htm")
 
 
 def check_coords(coords, n: int) -> np.ndarray:
