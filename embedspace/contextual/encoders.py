@@ -31,11 +31,10 @@ from typing import NamedTuple, Protocol
 import numpy as np
 
 from embedspace.errors import EmbedspaceError, InvalidInput, UnknownKeyError
-from embedspace.io.loading import load_path
-from embedspace.io.mini_model import load_mini, load_mini_model
+from embedspace.io.mini_model import load_mini_model, mini_space
 from embedspace.io.shipped import load_minilm_we
 from embedspace.paths import minilm_stamps
-from embedspace.space import unit_rows
+from embedspace.space import Space, unit_rows
 from runtime.memory import keep_freed_memory
 from runtime.threads import Workers, matmul_flops, workers_for
 from transformer.config import TransformerConfig
@@ -99,6 +98,9 @@ class Encoder:
     tokenizer : Tokenizer
     threads : int, optional
         The most threads it runs on (default: one per core; a Ray worker holding one CPU gives 1).
+    static_space : callable, optional
+        ``static_space() -> Space``: the model's raw W_E rows, which contextual vectors are compared
+        with (:attr:`space`); given by whoever loaded the model, which knows where its W_E is.
 
     The encoder owns a :class:`runtime.threads.Workers` pool (``threads`` threads, started on the
     first batch large enough to split) and the :class:`transformer.parallel.ParallelModel` that runs
@@ -106,8 +108,9 @@ class Encoder:
     """
 
     def __init__(self, name: str, cfg: TransformerConfig, params: dict, tokenizer: Tokenizer,
-                 threads: int | None = None):
+                 threads: int | None = None, static_space: Callable[[], Space] | None = None):
         self.name = name
+        self.static_space = static_space
         self.cfg = cfg
         self.params = params
         self.tokenizer = tokenizer
@@ -141,15 +144,19 @@ class Encoder:
     def space(self):
         """The static Space of this model's raw W_E rows, which contextual vectors are compared with.
 
-        ``minilm``: the whole-word rows of W_E (the ``minilm-we`` space; not the ``minilm`` space,
-        whose rows are words read alone by the model); ``mini`` and a model folder: W_E's word rows
-        as they are (no all-but-the-top: layer 0 is W_E plus a position, compared with W_E itself).
+        For :func:`load_encoder`'s models: MiniLM's whole-word rows of W_E (the ``minilm-we`` space;
+        not the ``minilm`` space, whose rows are words read alone by the model); a mini GPT's word
+        rows as they are, from the parameters already loaded (no all-but-the-top: layer 0 is W_E plus
+        a position, compared with W_E itself).
+
+        Raises
+        ------
+        EmbedspaceError
+            For an encoder made without ``static_space``.
         """
-        if self.name == "minilm":
-            return load_minilm_we()
-        if self.name == "mini":
-            return load_mini()
-        return load_path(Path(self.name))
+        if self.static_space is None:
+            raise EmbedspaceError(f"the encoder {self.name!r} was made without a static space to compare with")
+        return self.static_space()
 
     def tokenize(self, text: str) -> list[str]:
         """The tokens the model sees for ``text``, specials included."""
@@ -301,7 +308,7 @@ def load_encoder(name: str = "minilm", threads: int | None = None) -> Encoder:
     if name == "minilm":
         folder = find_minilm_dir()
         cfg, params = load_minilm(folder, stamps=minilm_stamps())
-        return Encoder("minilm", cfg, params, WordPiece.from_folder(folder), threads)
+        return Encoder("minilm", cfg, params, WordPiece.from_folder(folder), threads, static_space=load_minilm_we)
     return mini_encoder(None if name == "mini" else name, threads)
 
 
@@ -313,7 +320,9 @@ def mini_encoder(folder=None, threads: int | None = None) -> Encoder:
     """
     model = load_mini_model(folder)
     name = "mini" if folder is None else str(folder)
-    return Encoder(name, model.cfg, model.params, WordLevel(model.tokenizer, model.cfg.n_ctx), threads)
+    space_name = "mini" if folder is None else Path(folder).resolve().name  # as load_space names the folder's space
+    return Encoder(name, model.cfg, model.params, WordLevel(model.tokenizer, model.cfg.n_ctx), threads,
+                   static_space=lambda: mini_space(model, name=space_name))
 
 
 class WordEncoding(NamedTuple):

@@ -153,3 +153,10 @@ def test_minilm_compares_with_its_token_embeddings_not_the_open_vocabulary_space
         space = minilm.space
         assert space.name == "minilm-we" and len(space) == 22_501 and space.postprocessing == ""
         np.testing.assert_array_equal(space["tower"], minilm.static_vector("tower"))
+
+
+def test_an_encoder_made_without_a_static_space_says_so():
+    from embedspace.errors import EmbedspaceError
+
+    with pytest.raises(EmbedspaceError, match="made without a static space"):
+        encoder(GPT).space
