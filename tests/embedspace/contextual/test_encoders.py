@@ -159,4 +159,4 @@ def test_an_encoder_made_without_a_static_space_says_so():
     from embedspace.errors import EmbedspaceError
 
     with pytest.raises(EmbedspaceError, match="made without a static space"):
-        encoder(GPT).space
+        _ = encoder(GPT).space
